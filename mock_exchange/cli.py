@@ -1,0 +1,93 @@
+"""The ``mockex`` command line: ``mockex serve`` starts a Binance-Spot-compatible mock exchange."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import signal
+import sys
+from collections.abc import Sequence
+
+from aiohttp import web
+
+from mock_exchange.config import ConfigError, ServerConfig, load_config
+from mock_exchange.server import build_app
+from mock_exchange.server.state import ExchangeState
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mockex", description="A Binance Spot mock exchange and test harness.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="run the mock exchange server")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback only)")
+    serve.add_argument("--port", type=int, default=8765, help="port to bind; 0 picks a free port (default 8765)")
+    serve.add_argument("--config", help="YAML or JSON server config (symbols, accounts, rate limits, seed)")
+    serve.add_argument("--seed", type=int, help="override the config's random seed")
+    return parser
+
+
+async def _serve(state: ExchangeState, host: str, port: int) -> None:
+    app = build_app(state)
+    runner = web.AppRunner(app, handle_signals=False, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    server = site._server
+    bound = port
+    if server is not None and getattr(server, "sockets", None):
+        bound = server.sockets[0].getsockname()[1]
+    base = f"http://{host}:{bound}"
+    info = next(iter(state.accounts.values()))
+    print("mockex serve: Binance Spot mock exchange", flush=True)
+    print(f"  REST base URL   {base}  (paths /api/v3/...)", flush=True)
+    print(f"  control plane   {base}/_mock", flush=True)
+    print(f"  symbols         {', '.join(list(state.engine.symbols)[:8])}"
+          f"{' ...' if len(state.engine.symbols) > 8 else ''}", flush=True)
+    print(f"  account         {info.account_id}", flush=True)
+    print(f"  API key         {info.api_key}", flush=True)
+    print(f"  API secret      {info.secret_key}", flush=True)
+    print("Press Ctrl-C to stop.", flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        await runner.cleanup()
+        print("mockex serve: stopped", flush=True)
+
+
+def serve(args: argparse.Namespace) -> int:
+    try:
+        config = load_config(args.config) if args.config else ServerConfig()
+        if args.seed is not None:
+            config.seed = args.seed
+        state = ExchangeState(config)
+    except ConfigError as exc:
+        print(f"mockex: config error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"mockex: {exc}", file=sys.stderr)
+        return 2
+    try:
+        asyncio.run(_serve(state, args.host, args.port))
+    except OSError as exc:
+        print(f"mockex: cannot listen on {args.host}:{args.port}: {exc.strerror}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "serve":
+        return serve(args)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
