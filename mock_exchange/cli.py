@@ -14,6 +14,7 @@ from aiohttp import web
 from mock_exchange.config import ConfigError, ServerConfig, load_config
 from mock_exchange.server import build_app
 from mock_exchange.server.state import ExchangeState
+from mock_exchange.testing import bound_port
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -33,10 +34,7 @@ async def _serve(state: ExchangeState, host: str, port: int) -> None:
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()
-    server = site._server
-    bound = port
-    if server is not None and getattr(server, "sockets", None):
-        bound = server.sockets[0].getsockname()[1]
+    bound = bound_port(site)
     base = f"http://{host}:{bound}"
     info = next(iter(state.accounts.values()))
     print("mockex serve: Binance Spot mock exchange", flush=True)

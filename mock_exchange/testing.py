@@ -53,8 +53,7 @@ class SignedClient:
         return self.clock() if self.clock is not None else time.time_ns() // 1_000_000
 
     def sign(self, payload: str) -> str:
-        assert self.secret is not None
-        return hmac.new(self.secret.encode(), payload.encode(), hashlib.sha256).hexdigest()
+        return hmac.new((self.secret or "").encode(), payload.encode(), hashlib.sha256).hexdigest()
 
     async def raw(self, method: str, path: str, query: str = "", body: str = "",
                   headers: dict[str, str] | None = None) -> Response:
@@ -97,6 +96,12 @@ def _clean(params: dict[str, Any]) -> dict[str, str]:
     return out
 
 
+def bound_port(site: web.TCPSite) -> int:
+    """The port a site actually bound (useful with port 0)."""
+    server: Any = site._server
+    return int(server.sockets[0].getsockname()[1])
+
+
 class MockServer:
     """The whole mock exchange on a real loopback port, for tests and embedding."""
 
@@ -118,9 +123,7 @@ class MockServer:
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, 0)
         await site.start()
-        server = site._server
-        assert server is not None
-        self.port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.port = bound_port(site)
         return self
 
     async def stop(self) -> None:

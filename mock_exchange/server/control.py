@@ -150,7 +150,7 @@ async def adjust_balance(request: web.Request) -> web.Response:
         body = await _json_body(request)
         account = body.get("account")
         asset = body.get("asset")
-        if account not in state.accounts:
+        if not isinstance(account, str) or account not in state.accounts:
             return _bad(f"unknown account {account!r}", 404)
         if not isinstance(asset, str) or not asset:
             raise ValueError("asset must be a non-empty string")

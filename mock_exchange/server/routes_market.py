@@ -110,7 +110,7 @@ def exchange_info(ctx: Ctx) -> Any:
         specs = [engine.symbols[n] for n in names]
     symbols = []
     for spec in specs:
-        obj = symbol_to_json(spec)
+        obj = symbol_to_json(spec, verbatim=False)
         if show_sets is False:
             obj["permissionSets"] = []
         symbols.append(obj)

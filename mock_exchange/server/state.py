@@ -12,8 +12,7 @@ from dataclasses import dataclass
 
 from mock_exchange.clock import Clock, wall_clock_ms
 from mock_exchange.config import AccountConfig, ServerConfig
-from mock_exchange.engine import Engine
-from mock_exchange.engine.symbol_loader import load_exchange_info_file, load_symbols_config
+from mock_exchange.engine import Engine, symbol_loader
 from mock_exchange.engine.symbols import SymbolSpec
 from mock_exchange.engine.types import Event
 from mock_exchange.server.auth import ApiKey, KeyStore
@@ -35,15 +34,13 @@ class AccountInfo:
 
 
 def load_symbols(source: str) -> list[SymbolSpec]:
-    """'default' = the embedded market; else an exchangeInfo JSON/capture or a symbols config."""
+    """Fresh specs (the engine mutates status): 'default' = the embedded market; else an
+    exchangeInfo JSON/capture or a symbols config, told apart by their content."""
     if source == "default":
-        from mock_exchange.default_market import DEFAULT_SYMBOLS
+        from mock_exchange.default_market import default_symbols
 
-        return list(DEFAULT_SYMBOLS)
-    try:
-        return load_exchange_info_file(source)
-    except (ValueError, KeyError):
-        return load_symbols_config(source)
+        return default_symbols()
+    return symbol_loader.load_symbols(source)
 
 
 class ExchangeState:
@@ -51,7 +48,6 @@ class ExchangeState:
         self.config = config or ServerConfig()
         self.clock: Clock = clock or wall_clock_ms
         self.listeners: list[EventListener] = []
-        self.symbol_specs = load_symbols(self.config.symbols)
         self._build()
 
     def _build(self) -> None:
@@ -59,7 +55,7 @@ class ExchangeState:
         self.rng = random.Random(cfg.seed)
         self._id_rng = random.Random(cfg.seed * 7 + 3)
         self.engine = Engine(clock=self.clock)
-        for spec in self.symbol_specs:
+        for spec in load_symbols(cfg.symbols):
             self.engine.add_symbol(spec)
         self.keys = KeyStore()
         rl = cfg.rate_limits
