@@ -4,7 +4,7 @@ The server runs in its own process (as users run it); this process is the client
 keep-alive connections and a few requests in flight. One round trip = POST /api/v3/order (a
 passive LIMIT) + DELETE /api/v3/order, both HMAC-signed and fully validated.
 
-    python benchmarks/bench_rest.py [--seconds 10] [--concurrency 4]
+    python benchmarks/bench_rest.py [--seconds 10] [--concurrency 8]
 """
 
 from __future__ import annotations
@@ -94,7 +94,7 @@ async def run(url: str, key: str, secret: str, seconds: float, concurrency: int)
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=float, default=10)
-    ap.add_argument("--concurrency", type=int, default=4)
+    ap.add_argument("--concurrency", type=int, default=8)
     ap.add_argument("--runs", type=int, default=3)
     args = ap.parse_args()
     proc, url, key, secret = start_server()
