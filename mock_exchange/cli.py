@@ -25,6 +25,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8765, help="port to bind; 0 picks a free port (default 8765)")
     serve.add_argument("--config", help="YAML or JSON server config (symbols, accounts, rate limits, seed)")
     serve.add_argument("--seed", type=int, help="override the config's random seed")
+    serve.add_argument("--listen-key", choices=("on", "off"),
+                       help="legacy REST listenKey user streams: on (default, for older clients) or off "
+                            "(answer as production does since 2026-02-20)")
     return parser
 
 
@@ -39,6 +42,9 @@ async def _serve(state: ExchangeState, host: str, port: int) -> None:
     info = next(iter(state.accounts.values()))
     print("mockex serve: Binance Spot mock exchange", flush=True)
     print(f"  REST base URL   {base}  (paths /api/v3/...)", flush=True)
+    ws_base = base.replace("http://", "ws://", 1)
+    print(f"  streams         {ws_base}/ws  and  {ws_base}/stream?streams=...", flush=True)
+    print(f"  WebSocket API   {ws_base}/ws-api/v3", flush=True)
     print(f"  control plane   {base}/_mock", flush=True)
     print(f"  symbols         {', '.join(list(state.engine.symbols)[:8])}"
           f"{' ...' if len(state.engine.symbols) > 8 else ''}", flush=True)
@@ -63,6 +69,8 @@ def serve(args: argparse.Namespace) -> int:
         config = load_config(args.config) if args.config else ServerConfig()
         if args.seed is not None:
             config.seed = args.seed
+        if args.listen_key is not None:
+            config.listen_key = args.listen_key == "on"
         state = ExchangeState(config)
     except ConfigError as exc:
         print(f"mockex: config error: {exc}", file=sys.stderr)

@@ -49,6 +49,19 @@ DEFAULT_BALANCES = {
 
 
 @dataclass(slots=True)
+class WebSocketSettings:
+    """Connection rules of the stream and WebSocket-API endpoints (venue values by default;
+    tests shorten them)."""
+
+    ping_interval_ms: int = 20_000
+    pong_timeout_ms: int = 60_000
+    max_lifetime_ms: int = 24 * 3600 * 1000
+    max_streams: int = 1024
+    max_incoming_per_s: int = 5
+    listen_key_ttl_ms: int = 60 * 60 * 1000
+
+
+@dataclass(slots=True)
 class ServerConfig:
     seed: int = 1
     # "default" = the embedded market; otherwise a path to an exchangeInfo JSON or a symbols config.
@@ -59,6 +72,7 @@ class ServerConfig:
     )
     rate_limits: RateLimitSettings = field(default_factory=RateLimitSettings)
     listen_key: bool = True
+    websocket: WebSocketSettings = field(default_factory=WebSocketSettings)
     source: str = "<defaults>"
 
 
@@ -160,7 +174,8 @@ def parse_config(data: Any, path: str, text: str = "") -> ServerConfig:
         data = {}
     if not isinstance(data, dict):
         raise loc.error([], "expected a mapping at the top level")
-    _check_keys(loc, [], data, {"seed", "symbols", "bookLevels", "accounts", "rateLimits", "listenKey"})
+    _check_keys(loc, [], data,
+                {"seed", "symbols", "bookLevels", "accounts", "rateLimits", "listenKey", "websocket"})
     cfg = ServerConfig(source=path)
     if "seed" in data:
         cfg.seed = _int(loc, ["seed"], data["seed"])
@@ -201,6 +216,22 @@ def parse_config(data: Any, path: str, text: str = "") -> ServerConfig:
                 setattr(cfg.rate_limits, attr, _int(loc, ["rateLimits", key], rl[key], minimum=1))
     if "listenKey" in data:
         cfg.listen_key = _bool(loc, ["listenKey"], data["listenKey"])
+    if "websocket" in data:
+        ws = data["websocket"]
+        if not isinstance(ws, dict):
+            raise loc.error(["websocket"], "expected a mapping")
+        ws_fields = {
+            "pingIntervalMs": "ping_interval_ms",
+            "pongTimeoutMs": "pong_timeout_ms",
+            "maxLifetimeMs": "max_lifetime_ms",
+            "maxStreams": "max_streams",
+            "maxIncomingPerSecond": "max_incoming_per_s",
+            "listenKeyTtlMs": "listen_key_ttl_ms",
+        }
+        _check_keys(loc, ["websocket"], ws, set(ws_fields))
+        for key, attr in ws_fields.items():
+            if key in ws:
+                setattr(cfg.websocket, attr, _int(loc, ["websocket", key], ws[key], minimum=1))
     return cfg
 
 

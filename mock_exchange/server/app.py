@@ -128,7 +128,7 @@ async def venue_shaped_errors(
 
 def build_app(state: ExchangeState | None = None) -> web.Application:
     """The full server: Binance REST under /api/v3 and the control plane under /_mock."""
-    from mock_exchange.server import control, routes_account, routes_market, routes_trade
+    from mock_exchange.server import control, routes_account, routes_market, routes_trade, streams, ws_api
 
     app = web.Application(middlewares=[venue_shaped_errors], client_max_size=1024 * 1024)
     st = state or ExchangeState()
@@ -138,4 +138,6 @@ def build_app(state: ExchangeState | None = None) -> web.Application:
         for ep in reg.endpoints:
             app.router.add_route(ep.method, ep.path, _make_handler(ep))
     control.add_routes(app)
+    ws_api.add_routes(app)
+    streams.add_routes(app)
     return app

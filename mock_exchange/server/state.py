@@ -17,6 +17,7 @@ from mock_exchange.engine.symbols import SymbolSpec
 from mock_exchange.engine.types import Event
 from mock_exchange.server.auth import ApiKey, KeyStore
 from mock_exchange.server.ratelimit import RateLimitConfig, RateLimiter
+from mock_exchange.server.user_data import UserDataHub
 
 _ID_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 EventListener = Callable[[list[Event]], None]
@@ -69,6 +70,7 @@ class ExchangeState:
             self.clock,
         )
         self.accounts: dict[str, AccountInfo] = {}
+        self.user_data = UserDataHub()
         if cfg.symbols == "default" and cfg.book_levels > 0:
             from mock_exchange.default_market import seed_book
 
