@@ -68,6 +68,13 @@ def canonical_value(value: object, name: str = "") -> str | None:
     raise errors.invalid_parameter(name)
 
 
+def _decode(text: str) -> str:
+    """Percent/plus-decode; most parameters need neither, so skip the work when possible."""
+    if "%" in text or "+" in text:
+        return unquote_plus(text, errors="replace")
+    return text
+
+
 def _parse_pairs(raw: str) -> dict[str, str]:
     """Decode ``k=v&k=v``; a key twice in the same source is -1101."""
     out: dict[str, str] = {}
@@ -77,10 +84,10 @@ def _parse_pairs(raw: str) -> dict[str, str]:
         if not seg:
             continue
         key, _, value = seg.partition("=")
-        key = unquote_plus(key, errors="replace")
+        key = _decode(key)
         if key in out:
             raise errors.too_many_params()
-        out[key] = unquote_plus(value, errors="replace")
+        out[key] = _decode(value)
     return out
 
 
@@ -88,7 +95,7 @@ def _raw_values(raw: str, name: str) -> str | None:
     """The still-encoded value of ``name`` in ``raw`` (first occurrence), or None."""
     for seg in raw.split("&"):
         key, eq, value = seg.partition("=")
-        if eq and unquote_plus(key, errors="replace") == name:
+        if eq and _decode(key) == name:
             return value
     return None
 
@@ -98,7 +105,7 @@ def _strip_signature(raw: str) -> str:
     if "signature" not in raw:
         return raw
     kept = [
-        seg for seg in raw.split("&") if unquote_plus(seg.partition("=")[0], errors="replace") != "signature"
+        seg for seg in raw.split("&") if _decode(seg.partition("=")[0]) != "signature"
     ]
     return "&".join(kept)
 
