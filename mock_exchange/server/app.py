@@ -134,7 +134,7 @@ def build_app(state: ExchangeState | None = None) -> web.Application:
     st = state or ExchangeState()
     app[STATE] = st
     app[UUIDS] = random.Random(st.config.seed + 7919)
-    for reg in (routes_market.reg, routes_trade.reg, routes_account.reg):
+    for reg in (routes_market.reg, routes_trade.reg, routes_account.reg, ws_api.userstream_reg):
         for ep in reg.endpoints:
             app.router.add_route(ep.method, ep.path, _make_handler(ep))
     control.add_routes(app)

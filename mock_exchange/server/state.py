@@ -49,6 +49,8 @@ class ExchangeState:
         self.config = config or ServerConfig()
         self.clock: Clock = clock or wall_clock_ms
         self.listeners: list[EventListener] = []
+        # User-data subscriptions and listen keys live on connections, so they outlive a reset.
+        self.user_data = UserDataHub()
         self._build()
 
     def _build(self) -> None:
@@ -70,7 +72,6 @@ class ExchangeState:
             self.clock,
         )
         self.accounts: dict[str, AccountInfo] = {}
-        self.user_data = UserDataHub()
         if cfg.symbols == "default" and cfg.book_levels > 0:
             from mock_exchange.default_market import seed_book
 
