@@ -1,0 +1,1 @@
+"""Real third-party Binance clients (ccxt, python-binance) against ``mockex serve``."""
