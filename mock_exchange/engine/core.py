@@ -1,0 +1,184 @@
+"""Engine state shared by the matching, stop and query layers: per-symbol state, ids, events.
+
+The engine is split by concern (``matching``, ``stops``, ``queries``, ``engine``) into mixins
+over this core so every layer reads the same attributes without indirection on the hot path.
+An *operation* (one place/cancel/trigger cascade) accumulates touched book levels and account
+assets on the symbol state; ``_finish`` turns them into one ``BookDelta`` (one update id) and
+one ``BalanceChange`` per account, after the order and trade events of that operation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from mock_exchange.clock import wall_clock_ms
+from mock_exchange.engine.accounts import Account
+from mock_exchange.engine.book import Book, Level
+from mock_exchange.engine.events import balance_change, book_delta, copy_order, order_update
+from mock_exchange.engine.market_data import MarketData
+from mock_exchange.engine.symbols import SymbolSpec
+from mock_exchange.engine.types import EngineError, Event, Order
+
+__all__ = ["EngineCore", "FillRow", "SymbolState", "order_update", "snapshot"]
+
+snapshot = copy_order
+
+# One fill in an account's history, kept as a plain tuple (cheap to build, and untracked by
+# the garbage collector once it has seen it); ``queries`` turns rows into ``Fill`` objects:
+# (trade_id, order_id, side, price, qty, quote_qty, commission, commission_asset, time, is_maker)
+FillRow = tuple[int, int, str, int, int, int, int, str, int, bool]
+
+
+class SymbolState(Book):
+    """Everything the engine keeps for one symbol: book, orders, fills, stops, id counters."""
+
+    __slots__ = (
+        "spec", "symbol", "base", "quote", "orders", "open_by_account", "client_ids",
+        "account_orders", "account_fills", "stops_up", "stops_down", "next_order_id",
+        "next_trade_id", "update_id", "next_prevented_id", "last_price", "chg_bids", "chg_asks",
+        "touched", "trade_lo", "trade_hi", "market_step", "ref_priced", "ref_market", "ref_cache", "dead_stops",
+    )  # fmt: skip
+
+    def __init__(self, spec: SymbolSpec) -> None:
+        super().__init__()
+        self.orders: dict[int, Order] = {}
+        self.open_by_account: dict[str, dict[int, Order]] = {}
+        self.client_ids: dict[str, dict[str, Order]] = {}
+        self.account_orders: dict[str, list[Order]] = {}
+        self.account_fills: dict[str, list[FillRow]] = {}
+        # Untriggered stops: (stop price, order id, order) min-heaps; "down" stores -stop.
+        self.stops_up: list[tuple[int, int, Order]] = []
+        self.stops_down: list[tuple[int, int, Order]] = []
+        self.dead_stops = 0
+        self.next_order_id = 1
+        self.next_trade_id = 1
+        self.update_id = 0
+        self.next_prevented_id = 1
+        self.last_price = 0
+        # Per-operation scratch: changed levels, touched accounts (bit 1 base, bit 2 quote),
+        # and the range of trade prices not yet checked against stop triggers.
+        self.chg_bids: set[int] = set()
+        self.chg_asks: set[int] = set()
+        self.touched: dict[str, int] = {}
+        self.trade_lo = 0
+        self.trade_hi = 0
+        self.ref_cache: tuple[int, int, int, int | None] = (-1, -1, -1, None)
+        self.configure(spec)
+
+    def configure(self, spec: SymbolSpec) -> None:
+        """(Re)derive the cached per-symbol settings from ``spec``."""
+        self.spec = spec
+        self.symbol = spec.symbol
+        self.base = spec.base_asset
+        self.quote = spec.quote_asset
+        mls = spec.market_lot_size
+        ls = spec.lot_size
+        step = mls.step_size if mls is not None and mls.step_size > 0 else 0
+        if step == 0 and ls is not None:
+            step = ls.step_size
+        self.market_step = step
+        # Which orders need the reference (average) price for their filters, and over how
+        # many minutes: priced orders for PERCENT_PRICE(_BY_SIDE), MARKET-by-quantity orders
+        # for the market notional rules. Asking market data only then keeps the hot path cheap.
+        pp = spec.percent_price or spec.percent_price_by_side
+        self.ref_priced = pp.avg_price_mins if pp is not None else -1  # -1: not needed
+        nt, mn = spec.notional, spec.min_notional
+        if nt is not None and (nt.apply_min_to_market or nt.apply_max_to_market):
+            self.ref_market = nt.avg_price_mins
+        elif mn is not None and mn.apply_to_market:
+            self.ref_market = mn.avg_price_mins
+        else:
+            self.ref_market = -1
+        self.ref_cache = (-1, -1, -1, None)
+
+
+class EngineCore:
+    """Shared state and the bookkeeping helpers every engine layer uses."""
+
+    def __init__(self, clock: Callable[[], int] | None = None) -> None:
+        self._clock: Callable[[], int] = clock if clock is not None else wall_clock_ms
+        self.symbols: dict[str, SymbolSpec] = {}
+        self.market_data = MarketData()
+        self.accounts: dict[str, Account] = {}
+        # Commission collected per asset (units), so conservation can be checked exactly.
+        self.fees: dict[str, int] = {}
+        self._states: dict[str, SymbolState] = {}
+        self._events: list[Event] = []
+        self._exec_id = 0
+        self._cid_seq = 0
+
+    # ------------------------------------------------------------------ ids
+    def _next_client_id(self) -> str:
+        """A deterministic 22-char alphanumeric id that looks like the venue's generated ones."""
+        self._cid_seq += 1
+        # Multiplying by an odd constant modulo 2**128 is a bijection: distinct and scrambled.
+        v = (self._cid_seq * 0x9E3779B97F4A7C15F39CC0605CEDC835) & ((1 << 128) - 1)
+        return v.to_bytes(16, "big").hex()[:22]
+
+    # ------------------------------------------------------------------ balances
+    def _release(self, st: SymbolState, order: Order, amount: int) -> None:
+        """Move ``amount`` of the order's lock back to free."""
+        if amount <= 0:
+            return
+        acct = self.accounts[order.account_id]
+        if order.side == "BUY":
+            bal = acct.balances[st.quote]
+            bit = 2
+        else:
+            bal = acct.balances[st.base]
+            bit = 1
+        bal[0] += amount
+        bal[1] -= amount
+        order.locked -= amount
+        touched = st.touched
+        touched[order.account_id] = touched.get(order.account_id, 0) | bit
+
+    # ------------------------------------------------------------------ operation end
+    def _finish(self, st: SymbolState, now: int) -> None:
+        """Emit the operation's BookDelta (one update id) and BalanceChanges, then reset."""
+        events = self._events
+        chg_bids, chg_asks = st.chg_bids, st.chg_asks
+        if chg_bids or chg_asks:
+            st.update_id += 1
+            bids = _levels(chg_bids, st.bids, True) if chg_bids else ()
+            asks = _levels(chg_asks, st.asks, False) if chg_asks else ()
+            events.append(book_delta(st.symbol, st.update_id, bids, asks, now))
+        touched = st.touched
+        if touched:
+            accounts = self.accounts
+            base, quote = st.base, st.quote
+            for aid, mask in touched.items():
+                acct = accounts[aid]
+                acct.update_time = now
+                bal = acct.balances
+                if mask == 3:
+                    b, q = bal[base], bal[quote]
+                    items: tuple[tuple[str, int, int], ...] = ((base, b[0], b[1]), (quote, q[0], q[1]))
+                elif mask == 1:
+                    b = bal[base]
+                    items = ((base, b[0], b[1]),)
+                else:
+                    q = bal[quote]
+                    items = ((quote, q[0], q[1]),)
+                events.append(balance_change(aid, items, now))
+            touched.clear()
+
+    def _state(self, symbol: str) -> SymbolState:
+        """The symbol's state or -1121 'Invalid symbol.'."""
+        st = self._states.get(symbol)
+        if st is None:
+            raise EngineError(-1121, "Invalid symbol.")
+        return st
+
+
+def _levels(changed: set[int], levels: dict[int, Level], descending: bool) -> tuple[tuple[int, int], ...]:
+    """(price, visible qty) of the changed prices, best first; empties ``changed``."""
+    if len(changed) == 1:
+        p = changed.pop()
+        lv = levels.get(p)
+        return ((p, lv.qty if lv is not None else 0),)
+    out = tuple(
+        (p, lv.qty if (lv := levels.get(p)) is not None else 0) for p in sorted(changed, reverse=descending)
+    )
+    changed.clear()
+    return out

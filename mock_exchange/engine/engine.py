@@ -1,0 +1,576 @@
+"""The ``Engine`` facade: symbols, accounts, order entry with the venue's validation, cancels.
+
+Every check runs before anything changes, in the venue's order: symbol, status, order type
+and parameter rules, STP mode, duplicate client id, filters (``filters.check_order``, fed the
+average price from ``market_data`` and the open-order counts), trigger/post-only rules and
+finally the balance. Only then is an order id taken, funds locked and the order matched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from mock_exchange.engine.accounts import DEFAULT_RATE, Account
+from mock_exchange.engine.core import SymbolState, order_update, snapshot
+from mock_exchange.engine.filters import check_order
+from mock_exchange.engine.queries import QueriesMixin
+from mock_exchange.engine.stops import StopsMixin, would_trigger
+from mock_exchange.engine.symbols import SYMBOL_STATUSES, SymbolSpec
+from mock_exchange.engine.types import (
+    BUY,
+    CANCELED,
+    GTC,
+    LIMIT,
+    LIMIT_MAKER,
+    MARKET,
+    NEW,
+    ORDER_TYPES,
+    PARTIALLY_FILLED,
+    SELL,
+    STOP_LOSS,
+    STOP_LOSS_LIMIT,
+    STOP_TYPES,
+    TAKE_PROFIT,
+    TAKE_PROFIT_LIMIT,
+    TIME_IN_FORCES,
+    X_CANCELED,
+    BalanceChange,
+    EngineError,
+    Event,
+    Fill,
+    Order,
+    PlaceResult,
+)
+from mock_exchange.engine.units import SCALE
+
+INSUFFICIENT = "Account has insufficient balance for requested action."
+_UNSUPPORTED_TYPE_MSG = {
+    MARKET: "Market orders are not supported for this symbol.",
+    STOP_LOSS: "Stop loss orders are not supported for this symbol.",
+    STOP_LOSS_LIMIT: "Stop loss limit orders are not supported for this symbol.",
+    TAKE_PROFIT: "Take profit orders are not supported for this symbol.",
+    TAKE_PROFIT_LIMIT: "Take profit limit orders are not supported for this symbol.",
+}
+_ORDER_TYPE_SET = frozenset(ORDER_TYPES)
+_STOP_TYPE_SET = frozenset(STOP_TYPES)
+_LIMIT_PRICED = frozenset((LIMIT, LIMIT_MAKER, STOP_LOSS_LIMIT, TAKE_PROFIT_LIMIT))
+_NEEDS_TIF = frozenset((LIMIT, STOP_LOSS_LIMIT, TAKE_PROFIT_LIMIT))
+_TIF_SET = frozenset(TIME_IN_FORCES)
+_CANCEL_RESTRICTIONS = ("", "ONLY_NEW", "ONLY_PARTIALLY_FILLED")
+_REPLACE_MODES = ("STOP_ON_FAILURE", "ALLOW_FAILURE")
+
+
+def _mandatory(name: str) -> EngineError:
+    return EngineError(-1102, f"Mandatory parameter '{name}' was not sent, was empty/null, or malformed.")
+
+
+def _not_required(name: str) -> EngineError:
+    return EngineError(-1106, f"Parameter '{name}' sent when not required.")
+
+
+@dataclass(slots=True)
+class CancelReplaceResult:
+    """Outcome of ``cancel_replace``: each half either succeeded, failed, or was not attempted.
+
+    ``canceled``/``cancel_error`` both None means the cancel was not attempted (never happens
+    today: validation failures of the new order raise before anything runs); ``placed`` and
+    ``new_error`` both None means the new order was not attempted (STOP_ON_FAILURE).
+    """
+
+    canceled: Order | None
+    cancel_error: EngineError | None
+    placed: PlaceResult | None
+    new_error: EngineError | None
+
+
+class Engine(StopsMixin, QueriesMixin):
+    """A pure, synchronous matching engine for Binance-Spot-like symbols (see contract)."""
+
+    def __init__(self, clock: Callable[[], int] | None = None) -> None:
+        super().__init__(clock)
+
+    # ------------------------------------------------------------------ symbols & accounts
+    def add_symbol(self, spec: SymbolSpec) -> None:
+        """Add a symbol, or replace the spec of an existing one (its book and orders stay)."""
+        st = self._states.get(spec.symbol)
+        if st is None:
+            self._states[spec.symbol] = SymbolState(spec)
+        else:
+            st.configure(spec)
+        self.symbols[spec.symbol] = spec
+        self.market_data.register_symbol(spec.symbol, spec.base_asset_precision, spec.quote_asset_precision)
+
+    def set_symbol_status(self, symbol: str, status: str) -> None:
+        """Change trading status; open orders stay, only new orders are refused when not TRADING."""
+        if status not in SYMBOL_STATUSES:
+            raise ValueError(f"unknown symbol status {status!r}")
+        self._state(symbol).spec.status = status
+
+    def create_account(
+        self,
+        account_id: str,
+        balances: Mapping[str, int] | None = None,
+        maker_rate: int = DEFAULT_RATE,
+        taker_rate: int = DEFAULT_RATE,
+        can_trade: bool = True,
+    ) -> Account:
+        """Open an account with free balances (units) and fee rates (units: 100_000 == 0.1 %)."""
+        if account_id in self.accounts:
+            raise ValueError(f"account {account_id!r} already exists")
+        bals: dict[str, list[int]] = {}
+        for asset, amount in (balances or {}).items():
+            if amount < 0:
+                raise ValueError(f"negative balance for {asset}")
+            bals[asset] = [amount, 0]
+        acct = Account(account_id, bals, maker_rate, taker_rate, can_trade, self._clock())
+        self.accounts[account_id] = acct
+        return acct
+
+    def account(self, account_id: str) -> Account:
+        """The live account (KeyError if unknown); read it, change it via the engine only."""
+        return self.accounts[account_id]
+
+    def adjust_balance(self, account_id: str, asset: str, delta: int) -> BalanceChange:
+        """Deposit (+) or withdraw (-) free funds; emits and returns a balanceUpdate-style change."""
+        acct = self.accounts[account_id]
+        bal = acct.entry(asset)
+        if delta < 0 and bal[0] < -delta:
+            raise EngineError(-2010, INSUFFICIENT)
+        now = self._clock()
+        bal[0] += delta
+        acct.update_time = now
+        change = BalanceChange(account_id, ((asset, bal[0], bal[1]),), now, asset, delta)
+        self._events.append(change)
+        return change
+
+    def drain_events(self) -> list[Event]:
+        """Every event since the last drain, in emission order."""
+        events = self._events
+        self._events = []
+        return events
+
+    # ------------------------------------------------------------------ validation
+    def _check_params(
+        self,
+        spec: SymbolSpec,
+        side: str,
+        otype: str,
+        quantity: int,
+        quote_order_qty: int,
+        price: int,
+        time_in_force: str,
+        stop_price: int,
+        iceberg_qty: int,
+        stp_mode: str,
+        strategy_type: int | None,
+    ) -> tuple[str, str]:
+        """Static rules of the order itself; returns (stored timeInForce, effective STP mode)."""
+        if side != BUY and side != SELL:
+            raise EngineError(-1117, "Invalid side.")
+        if otype not in _ORDER_TYPE_SET:
+            raise EngineError(-1116, "Invalid orderType.")
+        if otype not in spec.order_types:
+            raise EngineError(-2010, _UNSUPPORTED_TYPE_MSG.get(otype, "Unsupported order combination"))
+        if (quantity | quote_order_qty | price | stop_price | iceberg_qty) < 0:  # any negative
+            name = ("quantity" if quantity < 0 else "quoteOrderQty" if quote_order_qty < 0
+                    else "price" if price < 0 else "stopPrice" if stop_price < 0 else "icebergQty")  # fmt: skip
+            raise _mandatory(name)
+        if otype == MARKET:
+            if time_in_force:
+                raise EngineError(-1114, "TimeInForce parameter sent when not required.")
+            if price:
+                raise _not_required("price")
+            if stop_price:
+                raise _not_required("stopPrice")
+            if iceberg_qty:
+                raise _not_required("icebergQty")
+            if quantity and quote_order_qty:
+                raise _not_required("quoteOrderQty")
+            if not quantity and not quote_order_qty:
+                raise EngineError(
+                    -1102, "Param 'quantity' or 'quoteOrderQty' must be sent, but both were empty/null!"
+                )
+            if quote_order_qty and not spec.quote_order_qty_market_allowed:
+                raise EngineError(-2010, "Quote order qty market orders are not support for this symbol.")
+            tif = ""
+        else:
+            if quote_order_qty:
+                raise _not_required("quoteOrderQty")
+            if not quantity:
+                raise _mandatory("quantity")
+            if otype in _LIMIT_PRICED:
+                if not price:
+                    raise _mandatory("price")
+            elif price:
+                raise _not_required("price")
+            if otype in _STOP_TYPE_SET:
+                if not stop_price:
+                    raise _mandatory("stopPrice")
+            elif stop_price:
+                raise _not_required("stopPrice")
+            if otype in _NEEDS_TIF:
+                if not time_in_force:
+                    raise _mandatory("timeInForce")
+                if time_in_force not in _TIF_SET:
+                    raise EngineError(-1115, "Invalid timeInForce.")
+                tif = time_in_force
+            elif otype == LIMIT_MAKER:
+                if time_in_force and time_in_force != GTC:
+                    raise EngineError(-1114, "TimeInForce parameter sent when not required.")
+                tif = GTC
+            else:
+                if time_in_force:
+                    raise EngineError(-1114, "TimeInForce parameter sent when not required.")
+                tif = ""
+            if iceberg_qty:
+                if otype not in _LIMIT_PRICED:
+                    raise _not_required("icebergQty")
+                if not spec.iceberg_allowed:
+                    raise EngineError(-2010, "Iceberg orders are not supported for this symbol.")
+                if tif != GTC:
+                    raise EngineError(-2010, "Unsupported order combination")
+                if iceberg_qty >= quantity:
+                    raise EngineError(-2010, "IcebergQty exceeds QTY.")
+        stp = stp_mode or spec.default_stp_mode
+        if stp not in spec.allowed_stp_modes:
+            raise EngineError(-1013, "This symbol does not allow the specified self-trade prevention mode.")
+        if strategy_type is not None and strategy_type < 1_000_000:
+            raise EngineError(-1134, "strategyType was less than 1000000.")
+        return tif, stp
+
+    def _check_filters(
+        self,
+        st: SymbolState,
+        account_id: str,
+        side: str,
+        otype: str,
+        quantity: int,
+        quote_order_qty: int,
+        price: int,
+        stop_price: int,
+        iceberg_qty: int,
+        now: int,
+        replacing: Order | None = None,
+    ) -> None:
+        """filters.check_order with the reference price and this account's open-order counts."""
+        spec = st.spec
+        ref: int | None = None
+        mins = (
+            st.ref_priced if otype in _LIMIT_PRICED else st.ref_market if otype == MARKET and quantity else -1
+        )
+        if mins >= 0:
+            key_tid = st.next_trade_id
+            c_mins, c_now, c_tid, c_ref = st.ref_cache
+            if c_mins == mins and c_now == now and c_tid == key_tid:
+                ref = c_ref
+            else:
+                ref = self.market_data.avg_price(st.symbol, mins, now)
+                st.ref_cache = (mins, now, key_tid, ref)
+        opened = st.open_by_account.get(account_id)
+        n_open = len(opened) if opened else 0
+        n_algo = n_ice = 0
+        if opened and (spec.max_num_algo_orders is not None or spec.max_num_iceberg_orders is not None):
+            for o in opened.values():
+                if o is replacing:
+                    continue
+                if o.type in STOP_TYPES:
+                    n_algo += 1
+                if o.iceberg_qty:
+                    n_ice += 1
+        if replacing is not None and n_open:
+            n_open -= 1
+        check_order(
+            spec, side=side, type=otype, price=price, quantity=quantity, quote_order_qty=quote_order_qty,
+            stop_price=stop_price, iceberg_qty=iceberg_qty, ref_price=ref, open_orders=n_open,
+            open_algo_orders=n_algo, open_iceberg_orders=n_ice,
+        )  # fmt: skip
+
+    def _lock_need(
+        self,
+        st: SymbolState,
+        account_id: str,
+        side: str,
+        otype: str,
+        quantity: int,
+        quote_order_qty: int,
+        price: int,
+        stop_price: int,
+        stp: str,
+    ) -> int:
+        """Funds the order must lock: quote for BUY, base for SELL (MARKET: from a book walk)."""
+        if side == BUY:
+            if otype == MARKET:
+                if quote_order_qty:
+                    return quote_order_qty
+                return self._buy_cost_bound(st, quantity, account_id, stp)
+            if otype == STOP_LOSS or otype == TAKE_PROFIT:
+                return stop_price * quantity // SCALE
+            return price * quantity // SCALE
+        if otype == MARKET and quote_order_qty:
+            return self._sell_base_for_quote(st, quote_order_qty, account_id, stp)
+        return quantity
+
+    # ------------------------------------------------------------------ order entry
+    def place_order(
+        self,
+        account_id: str,
+        symbol: str,
+        side: str,
+        type: str,
+        *,
+        quantity: int = 0,
+        quote_order_qty: int = 0,
+        price: int = 0,
+        time_in_force: str = "",
+        stop_price: int = 0,
+        iceberg_qty: int = 0,
+        client_order_id: str = "",
+        stp_mode: str = "",
+        strategy_id: int | None = None,
+        strategy_type: int | None = None,
+        test: bool = False,
+    ) -> PlaceResult:
+        """Validate, then place and match one order; raises EngineError with the venue's code."""
+        st = self._states.get(symbol)
+        if st is None:
+            raise EngineError(-1121, "Invalid symbol.")
+        acct = self.accounts[account_id]
+        spec = st.spec
+        if spec.status != "TRADING":
+            raise EngineError(-2010, "Market is closed.")
+        if not acct.can_trade:
+            raise EngineError(-2010, "This account may not place or cancel orders.")
+        tif, stp = self._check_params(
+            spec, side, type, quantity, quote_order_qty, price, time_in_force, stop_price, iceberg_qty,
+            stp_mode, strategy_type,
+        )  # fmt: skip
+        by_cid = st.client_ids.get(account_id)
+        if client_order_id and by_cid is not None and not test:
+            prev = by_cid.get(client_order_id)
+            if prev is not None and (prev.status == NEW or prev.status == PARTIALLY_FILLED):
+                raise EngineError(-2010, "Duplicate order sent.")
+        now = self._clock()
+        self._check_filters(
+            st, account_id, side, type, quantity, quote_order_qty, price, stop_price, iceberg_qty, now
+        )
+        is_stop = type in _STOP_TYPE_SET
+        order = Order(
+            0 if test else st.next_order_id, symbol, account_id, client_order_id, side, type, tif, price,
+            quantity, quote_order_qty, stop_price, iceberg_qty, stp, now, now, NEW, 0, 0,
+            -1 if is_stop else now, not is_stop, 0, 0, strategy_id, strategy_type,
+        )  # fmt: skip
+        if test:
+            return PlaceResult(order, [])
+        if is_stop:
+            if would_trigger(order, st.last_price):
+                raise EngineError(-2010, "Order would trigger immediately.")
+        elif type == LIMIT_MAKER:
+            if side == BUY:
+                if st.ask_prices and st.ask_prices[0] <= price:
+                    raise EngineError(-2010, "Order would immediately match and take.")
+            elif st.bid_prices and st.bid_prices[-1] >= price:
+                raise EngineError(-2010, "Order would immediately match and take.")
+        if type in _LIMIT_PRICED:
+            notional = price * quantity // SCALE
+            if notional <= 0:
+                raise EngineError(-2010, "Price * QTY is zero or less.")
+            need = notional if side == BUY else quantity
+        else:
+            need = self._lock_need(
+                st, account_id, side, type, quantity, quote_order_qty, price, stop_price, stp
+            )
+        balances = acct.balances
+        base_a, quote_a = st.base, st.quote
+        bal_base = balances.get(base_a)
+        if bal_base is None:
+            bal_base = balances[base_a] = [0, 0]
+        bal_quote = balances.get(quote_a)
+        if bal_quote is None:
+            bal_quote = balances[quote_a] = [0, 0]
+        bal = bal_quote if side == BUY else bal_base
+        if need > bal[0]:
+            raise EngineError(-2010, INSUFFICIENT)
+        # ---- accepted: from here on state changes.
+        oid = st.next_order_id
+        st.next_order_id = oid + 1
+        order.order_id = oid
+        if not client_order_id:
+            order.client_order_id = self._next_client_id()
+        if need:
+            bal[0] -= need
+            bal[1] += need
+            order.locked = need
+            touched = st.touched
+            touched[account_id] = touched.get(account_id, 0) | (2 if side == BUY else 1)
+        st.orders[oid] = order
+        lst = st.account_orders.get(account_id)
+        if lst is None:
+            lst = st.account_orders[account_id] = []
+        lst.append(order)
+        if by_cid is None:
+            by_cid = st.client_ids[account_id] = {}
+        by_cid[order.client_order_id] = order
+        opened = st.open_by_account.get(account_id)
+        if opened is None:
+            opened = st.open_by_account[account_id] = {}
+        opened[oid] = order
+        self._exec_id += 1
+        self._events.append(order_update(order, NEW, now, self._exec_id))
+        fills: list[Fill] = []
+        if is_stop:
+            self._park_stop(st, order)
+        elif tif == GTC and (
+            (not st.ask_prices or st.ask_prices[0] > price)
+            if side == BUY
+            else (not st.bid_prices or st.bid_prices[-1] < price)
+        ):
+            # Passive GTC limit (the common case): straight onto the book, nothing to match.
+            order.visible_qty = iceberg_qty or quantity
+            st.add(order)
+            (st.chg_bids if side == BUY else st.chg_asks).add(price)
+        else:
+            fills = self._execute(st, order, now)
+            if st.trade_hi:
+                self._run_triggers(st, now)
+        self._finish(st, now)
+        return PlaceResult(snapshot(order), fills)
+
+    # ------------------------------------------------------------------ cancels
+    def _cancel(self, st: SymbolState, o: Order, now: int, cancel_client_order_id: str) -> None:
+        """Take an open order off the book (or out of the stop heaps) and unlock its funds."""
+        if o.is_working:
+            st.remove(o)
+            (st.chg_bids if o.side == BUY else st.chg_asks).add(o.price)
+        else:
+            self._unpark_stop(st)
+        o.status = CANCELED
+        o.update_time = now
+        if o.locked:
+            self._release(st, o, o.locked)
+        opened = st.open_by_account.get(o.account_id)
+        if opened is not None:
+            opened.pop(o.order_id, None)
+        self._exec_id += 1
+        self._events.append(
+            order_update(
+                o, X_CANCELED, now, self._exec_id, orig_client_order_id=o.client_order_id,
+                cancel_client_order_id=cancel_client_order_id or self._next_client_id(),
+            )
+        )  # fmt: skip
+
+    def cancel_order(
+        self,
+        account_id: str,
+        symbol: str,
+        order_id: int | None = None,
+        orig_client_order_id: str | None = None,
+        new_client_order_id: str = "",
+        cancel_restrictions: str = "",
+    ) -> Order:
+        """Cancel one open order; returns its final state (a copy)."""
+        st = self._state(symbol)
+        o = self._cancelable(st, account_id, order_id, orig_client_order_id, cancel_restrictions)
+        now = self._clock()
+        self._cancel(st, o, now, new_client_order_id)
+        self._finish(st, now)
+        return snapshot(o)
+
+    def _cancelable(
+        self,
+        st: SymbolState,
+        account_id: str,
+        order_id: int | None,
+        orig_client_order_id: str | None,
+        cancel_restrictions: str,
+    ) -> Order:
+        """The open order a cancel targets, or the venue's cancel rejection."""
+        if cancel_restrictions not in _CANCEL_RESTRICTIONS:
+            raise EngineError(-1145, "Invalid cancelRestrictions")
+        if order_id is None and not orig_client_order_id:
+            raise EngineError(
+                -1102, "Param 'origClientOrderId' or 'orderId' must be sent, but both were empty/null!"
+            )
+        if not self.accounts[account_id].can_trade:
+            raise EngineError(-2011, "This account may not place or cancel orders.")
+        o = self._find(st, account_id, order_id, orig_client_order_id)
+        if o is None or not (o.status == NEW or o.status == PARTIALLY_FILLED):
+            raise EngineError(-2011, "Unknown order sent.")
+        if (cancel_restrictions == "ONLY_NEW" and o.status != NEW) or (
+            cancel_restrictions == "ONLY_PARTIALLY_FILLED" and o.status != PARTIALLY_FILLED
+        ):
+            raise EngineError(-2011, "Order was not canceled due to cancel restrictions.")
+        return o
+
+    def cancel_all(self, account_id: str, symbol: str) -> list[Order]:
+        """Cancel every open order of the account on ``symbol`` (oldest first)."""
+        st = self._state(symbol)
+        opened = st.open_by_account.get(account_id)
+        if not opened:
+            raise EngineError(-2011, "Unknown order sent.")
+        if not self.accounts[account_id].can_trade:
+            raise EngineError(-2011, "This account may not place or cancel orders.")
+        now = self._clock()
+        targets = sorted(opened.values(), key=lambda o: o.order_id)
+        for o in targets:
+            self._cancel(st, o, now, "")
+        self._finish(st, now)
+        return [snapshot(o) for o in targets]
+
+    def cancel_replace(
+        self,
+        account_id: str,
+        symbol: str,
+        *,
+        cancel_order_id: int | None = None,
+        cancel_orig_client_order_id: str | None = None,
+        cancel_new_client_order_id: str = "",
+        cancel_restrictions: str = "",
+        mode: str = "STOP_ON_FAILURE",
+        **new_order_kwargs: Any,
+    ) -> CancelReplaceResult:
+        """Cancel an order and place a new one; the new order's filters run before the cancel.
+
+        A new order failing its static or filter checks raises (nothing happens, as the venue
+        evaluates filters first). Then the cancel runs; with STOP_ON_FAILURE a failed cancel
+        stops there, with ALLOW_FAILURE the new order is still attempted.
+        """
+        st = self._state(symbol)
+        if mode not in _REPLACE_MODES:
+            raise EngineError(-1130, "Data sent for parameter 'cancelReplaceMode' is not valid.")
+        if cancel_restrictions not in _CANCEL_RESTRICTIONS:
+            raise EngineError(-1145, "Invalid cancelRestrictions")
+        spec = st.spec
+        if not spec.cancel_replace_allowed:
+            raise EngineError(-2010, "Order cancel-replace is not supported for this symbol.")
+        kw = new_order_kwargs
+        side, otype = kw.get("side", ""), kw.get("type", "")
+        qty, qoq = kw.get("quantity", 0), kw.get("quote_order_qty", 0)
+        price, stop, ice = kw.get("price", 0), kw.get("stop_price", 0), kw.get("iceberg_qty", 0)
+        self._check_params(
+            spec, side, otype, qty, qoq, price, kw.get("time_in_force", ""), stop, ice,
+            kw.get("stp_mode", ""), kw.get("strategy_type"),
+        )  # fmt: skip
+        target = self._find(st, account_id, cancel_order_id, cancel_orig_client_order_id)
+        if target is not None and not (target.status == NEW or target.status == PARTIALLY_FILLED):
+            target = None
+        self._check_filters(st, account_id, side, otype, qty, qoq, price, stop, ice, self._clock(), target)
+        canceled: Order | None = None
+        cancel_error: EngineError | None = None
+        try:
+            canceled = self.cancel_order(
+                account_id, symbol, cancel_order_id, cancel_orig_client_order_id,
+                cancel_new_client_order_id, cancel_restrictions,
+            )  # fmt: skip
+        except EngineError as exc:
+            cancel_error = exc
+            if mode == "STOP_ON_FAILURE":
+                return CancelReplaceResult(None, cancel_error, None, None)
+        placed: PlaceResult | None = None
+        new_error: EngineError | None = None
+        try:
+            placed = self.place_order(account_id, symbol, **kw)
+        except EngineError as exc:
+            new_error = exc
+        return CancelReplaceResult(canceled, cancel_error, placed, new_error)
