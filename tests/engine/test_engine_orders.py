@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mock_exchange.engine import BalanceChange, BookDelta, EngineError, OrderUpdate, TradeEvent
+from mock_exchange.engine import BalanceChange, BookDelta, EngineError, LotSize, OrderUpdate, TradeEvent
 from tests.engine.engine_fixtures import (
     START_BALANCES,
     U,
@@ -334,3 +334,14 @@ def test_deposit_and_withdrawal() -> None:
     assert err.value.code == -2010
     eng.adjust_balance("a", "BNB", -U("5"))
     assert eng.account("a").balance("BNB") == (0, 0)
+
+
+def test_quote_qty_market_uses_the_market_lot_step() -> None:
+    eng, _ = make_engine(specs=[make_spec(market_lot_size=LotSize(0, U("1000"), U("0.01")))])
+    limit(eng, "a", "SELL", "10", "3")
+    res = eng.place_order("b", "BTCUSDT", "BUY", "MARKET", quote_order_qty=U("10"))
+    # 10 / 3 = 3.333..., floored to the 0.01 MARKET_LOT_SIZE step (not the 0.001 LOT_SIZE step).
+    assert res.order.executed_qty == U("3.33") and res.order.cum_quote_qty == U("9.99")
+    assert res.order.status == "FILLED"
+    assert eng.account("b").balance("USDT") == (START_BALANCES["USDT"] - U("9.99"), 0)
+    check_invariants(eng)
