@@ -44,7 +44,7 @@ async def test_pings_answered_keep_the_connection_unanswered_close_it() -> None:
 
         async def answer() -> int:
             pings = 0
-            while loop.time() - start < 0.9:
+            while loop.time() - start < 1.2:
                 msg = await good.receive(timeout=1)
                 if msg.type == aiohttp.WSMsgType.PING:
                     pings += 1
@@ -61,7 +61,7 @@ async def test_pings_answered_keep_the_connection_unanswered_close_it() -> None:
 
         pings, (code, after) = await asyncio.gather(answer(), ignore())
         assert pings >= 6
-        assert code == 1008 and 0.3 <= after < 0.8
+        assert code == 1008 and 0.3 <= after < 2.0
         assert (await request(good, {"method": "LIST_SUBSCRIPTIONS", "id": 1}))["result"] == ["btcusdt@trade"]
 
 
@@ -111,7 +111,7 @@ async def test_lifetime_ends_the_connection() -> None:
         loop = asyncio.get_running_loop()
         start = loop.time()
         code, _, _ = await wait_close(ws)
-        assert code == 1000 and 0.25 <= loop.time() - start < 1.0
+        assert code == 1000 and 0.25 <= loop.time() - start < 2.0
 
 
 async def test_server_shutdown_event_then_close() -> None:

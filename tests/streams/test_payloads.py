@@ -77,7 +77,16 @@ async def test_every_stream_payload(server: MockServer, connect: Connect) -> Non
         r = await client.signed("POST", "/api/v3/order", symbol="BTCUSDT", side=side, type="MARKET",
                                 quantity="0.8")
         assert r.status == 200, r.body
-    await asyncio.sleep(2.3)  # every cadence (100 ms .. 2 s kline) has pushed at least once
+    # Wait until every cadence (100 ms .. 2 s for klines) has pushed, and a 1s kline has closed.
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 8
+    while loop.time() < deadline:
+        await asyncio.sleep(0.1)
+        names = {f["stream"] for f in micro.frames}
+        closed = any(f["stream"] == "btcusdt@kline_1s" and f["data"]["k"]["x"] for f in comb.frames)
+        if names == set(STREAMS) and closed:
+            break
+    await asyncio.sleep(0.1)
 
     got: dict[str, list[Any]] = {}
     for f in comb.frames:
