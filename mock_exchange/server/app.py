@@ -2,11 +2,14 @@
 
 Order of work for every Binance endpoint mirrors the venue: parse parameters, charge request
 weight (429/418 before anything else), authenticate, run the handler, publish engine events,
-attach the used-weight (and, for placed orders, order-count) headers.
+attach the used-weight (and, for placed orders, order-count) headers. Request faults
+(``state.faults``, DESIGN D6) hook in at the start (reject), after publishing (replace the
+answer) and before replying (delay).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
 import uuid
@@ -70,7 +73,11 @@ def _make_handler(ep: Endpoint) -> Callable[[web.Request], Awaitable[web.StreamR
         micro = False
         status = 200
         body: Any
+        faults = state.faults
+        hit = faults.on_request("rest", ep.method, ep.path) if faults.requests else None
         try:
+            if hit is not None and hit.reject is not None:
+                raise hit.reject  # a fault answers before anything is processed
             raw_query = request.raw_path.partition("?")[2]
             raw_body = b"" if ep.method == "GET" else await request.read()
             params = Params(raw_query, raw_body)
@@ -105,6 +112,12 @@ def _make_handler(ep: Endpoint) -> Callable[[web.Request], Awaitable[web.StreamR
             headers.update(state.limiter.order_headers(ctx.key.account_id))
         if micro:
             body = _to_micro(body)
+        if hit is not None:
+            if hit.replace is not None:  # processed (state changed, events out), answered with the fault
+                status, body = hit.replace.http_status, hit.replace.body()
+                headers.update(hit.replace.headers)
+            if hit.delay_s > 0:
+                await asyncio.sleep(hit.delay_s)
         return json_response(body, status, headers)
 
     return handle

@@ -168,6 +168,9 @@ async def adjust_balance(request: web.Request) -> web.Response:
 
 
 def add_routes(app: web.Application) -> None:
+    from mock_exchange.server import control_faults
+
+    control_faults.add_routes(app)
     app.router.add_get(f"{PREFIX}/health", health)
     app.router.add_post(f"{PREFIX}/reset", reset)
     app.router.add_get(f"{PREFIX}/state", state_view)

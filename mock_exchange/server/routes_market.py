@@ -139,6 +139,11 @@ def _depth_weight(params: Params) -> int:
 def depth(ctx: Ctx) -> Any:
     name, _ = selected_symbols_single(ctx)
     limit = _limit(ctx.params, 100, 5000)
+    faults = ctx.state.faults
+    if faults.stale and name in faults.stale:  # stale_snapshot fault: an older book, if there is one
+        old = faults.stale_depth(name, limit)
+        if old is not None:
+            return depth_json(*old)
     return depth_json(*ctx.state.engine.depth(name, limit))
 
 

@@ -36,6 +36,9 @@ def _place(ctx: Ctx, params: Params, names: dict[str, str] | None = None) -> Any
 
 @reg.route("POST", "/api/v3/order", 1, TRADE, counts_order=True)
 def new_order(ctx: Ctx) -> Any:
+    faults = ctx.state.faults
+    if faults.rejects:  # reject_orders fault: refused before anything is counted or changed
+        faults.reject_order(ctx.params.get("symbol"))
     return _place(ctx, ctx.params)
 
 

@@ -16,6 +16,7 @@ from mock_exchange.engine import Engine, symbol_loader
 from mock_exchange.engine.symbols import SymbolSpec
 from mock_exchange.engine.types import Event
 from mock_exchange.server.auth import ApiKey, KeyStore
+from mock_exchange.server.faults import FaultPlan
 from mock_exchange.server.ratelimit import RateLimitConfig, RateLimiter
 from mock_exchange.server.user_data import UserDataHub
 
@@ -47,11 +48,19 @@ def load_symbols(source: str) -> list[SymbolSpec]:
 class ExchangeState:
     def __init__(self, config: ServerConfig | None = None, clock: Clock | None = None) -> None:
         self.config = config or ServerConfig()
-        self.clock: Clock = clock or wall_clock_ms
+        # The clock handed in; ``clock()`` is the server's time: it plus the clock-skew fault.
+        self.base_clock: Clock = clock or wall_clock_ms
+        self.clock_skew_ms = 0
         self.listeners: list[EventListener] = []
         # User-data subscriptions and listen keys live on connections, so they outlive a reset.
         self.user_data = UserDataHub()
+        self.faults = FaultPlan(self)
         self._build()
+
+    def clock(self) -> int:
+        """The server's time in ms: every server time (REST, signature windows, events, the
+        engine's) reads this, so a ``clock_skew`` fault shifts them all together."""
+        return self.base_clock() + self.clock_skew_ms
 
     def _build(self) -> None:
         cfg = self.config
@@ -81,7 +90,8 @@ class ExchangeState:
         self.engine.drain_events()
 
     def reset(self) -> None:
-        """Back to the configured initial state: books, balances, orders, keys, limits."""
+        """Back to the configured initial state: books, balances, orders, keys, limits, no faults."""
+        self.faults.clear()
         self._build()
 
     def add_account(self, acct: AccountConfig) -> AccountInfo:

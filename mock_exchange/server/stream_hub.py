@@ -13,6 +13,9 @@ Why it looks like this:
   accumulators and a book mirror), so they share the engine's update-id sequence exactly.
 * A connection whose socket cannot keep up gets a bounded queue and is then dropped, so one
   slow reader never grows the server's memory or delays the others.
+* Faults (``state.faults``): ``skip_depth`` withholds diff frames at the tick (ids still
+  advance, so subscribers see the gap), ``stall_streams`` keeps stalled connections' frames
+  queued in ``flush`` until the stall ends; ``abort`` serves ``drop_streams``.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from mock_exchange.engine.types import BookDelta, Event, TradeEvent
 from mock_exchange.server import stream_names as N
 from mock_exchange.server import stream_payloads as P
 from mock_exchange.server.stream_book import BookMirror, DiffAcc
+from mock_exchange.server.stream_faults import hold_stalled
 from mock_exchange.server.stream_names import StreamSpec
 
 if TYPE_CHECKING:
@@ -199,6 +203,7 @@ class StreamHub:
 
     def __init__(self, state: ExchangeState) -> None:
         self.state = state
+        self.faults = state.faults
         self.engine = state.engine
         self.conns: set[Conn] = set()
         self.channels: dict[str, Channel] = {}
@@ -212,6 +217,8 @@ class StreamHub:
         self.high_water = HIGH_WATER
         self.max_pending = MAX_PENDING
         self.dropped_slow = 0
+        self.stalled: list[Conn] = []  # dirty connections held back by a stall_streams fault
+        self._stall_handle: asyncio.TimerHandle | None = None
 
     # ------------------------------------------------------------------ connections
     def open(self, transport: asyncio.Transport, combined: bool, micro: bool) -> Conn:
@@ -413,11 +420,16 @@ class StreamHub:
         self._check_engine()
         now = self.state.clock()
         second = n % 10 == 0
+        skip = self.faults.skip_depth
         for f in self.feeds.values():
             for speed, acc in f.diffs.items():
                 if speed == 100 or second:
                     payload = acc.take(f.symbol, now)
                     if payload is not None:
+                        if skip and f.symbol in skip and self.faults.skip_diff(
+                            f.symbol, speed, f.diffs.keys(), payload["U"], payload["u"]
+                        ):
+                            continue  # withheld: the next frame's U shows the gap
                         acc.channel.emit(payload)
             if f.mirror is not None and second:
                 self._check_mirror(f)
@@ -515,6 +527,8 @@ class StreamHub:
         if self.loop is not None:
             self._last_flush = self.loop.time()
         dirty, self.dirty = self.dirty, []
+        if self.faults.stalling:
+            dirty = hold_stalled(self, dirty)
         held: list[Conn] = []
         for c in dirty:
             if not self._write(c):
@@ -523,6 +537,22 @@ class StreamHub:
             self.dirty.extend(held)
             if self._flush_handle is None and self.loop is not None:
                 self._flush_handle = self.loop.call_later(RETRY_S, self.flush)
+
+    def wake_after_stall(self, delay: float) -> None:
+        if self._stall_handle is None and self.loop is not None:
+            self._stall_handle = self.loop.call_later(delay, self.resume_stalled)
+
+    def resume_stalled(self) -> None:
+        """A stall ended (or was lifted): write what the stalled connections hold."""
+        if self._stall_handle is not None:
+            self._stall_handle.cancel()
+            self._stall_handle = None
+        if not self.stalled:
+            return
+        self.dirty.extend(self.stalled)
+        self.stalled = []
+        if self._flush_handle is None and self.loop is not None:
+            self._flush_handle = self.loop.call_soon(self.flush)
 
     def flush_conn(self, conn: Conn) -> None:
         """Write ``conn``'s queue now, whatever the socket's buffer (before a close frame)."""
@@ -559,16 +589,21 @@ class StreamHub:
         """A reader that cannot keep up: free its queue and cut the TCP connection."""
         self.dropped_slow += 1
         log.warning("dropping a stream connection that cannot keep up (%d bytes queued)", c.out_size)
+        self.abort(c)
+
+    def abort(self, c: Conn) -> None:
+        """Cut ``c``'s TCP connection without a close frame (slow reader, drop_streams fault)."""
         c.dirty = False
         self.close(c)
         c.transport.abort()
 
     # ------------------------------------------------------------------ shutdown
-    def announce_shutdown(self) -> list[Conn]:
-        """Queue ``serverShutdown`` on every connection and write it out; returns the connections."""
+    def announce_shutdown(self, conns: list[Conn] | None = None) -> list[Conn]:
+        """Queue ``serverShutdown`` on ``conns`` (default: every connection) and write it out;
+        returns the connections."""
         now = self.state.clock()
         payload = P.server_shutdown(now)
-        conns = list(self.conns)
+        conns = list(self.conns) if conns is None else conns
         for c in conns:
             body = P.to_micro(payload) if c.micro else payload
             data = dumps(body)

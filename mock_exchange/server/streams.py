@@ -10,7 +10,9 @@ Close codes: 1008 (policy violation) for the rate limit ("Too many requests", as
 says), a missed pong and too many streams in the URL; 1003 for binary frames; 1009 for a
 frame over ``MAX_MESSAGE_BYTES``; 1001 after ``serverShutdown``; 1000 at the end of the
 connection's lifetime; 1012 after a control-plane reset for connections carrying update ids
-(diff depth, bookTicker). A slow reader is cut without a close frame (its socket is full).
+(diff depth, bookTicker). A slow reader is cut without a close frame (its socket is full), and
+so are the connections a ``drop_streams`` fault names; a ``server_shutdown`` fault closes with
+1001 after ``serverShutdown`` (``stream_faults``).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from mock_exchange.server import stream_control as C
 from mock_exchange.server import stream_names
 from mock_exchange.server.app import STATE, json_response
 from mock_exchange.server.errors import BinanceError, invalid_time_unit
+from mock_exchange.server.stream_faults import StreamConnections
 from mock_exchange.server.stream_hub import TICK_S, Conn, StreamHub, text_frame
 from mock_exchange.server.stream_payloads import to_micro
 from mock_exchange.server.user_data import hub_of
@@ -36,6 +39,7 @@ log = logging.getLogger("mockex.streams")
 HUB: web.AppKey[StreamHub] = web.AppKey("stream_hub", StreamHub)
 _TICKER: web.AppKey[asyncio.Task[None]] = web.AppKey("stream_ticker", asyncio.Task)
 _SESSIONS: web.AppKey[set[Session]] = web.AppKey("stream_sessions", set)
+_FAULTS: web.AppKey[StreamConnections] = web.AppKey("stream_faults", StreamConnections)
 
 MAX_MESSAGE_BYTES = 64 * 1024  # incoming frame cap (no venue figure; fits a 1024-stream SUBSCRIBE)
 CLOSE_TIMEOUT_S = 2.0  # how long a close waits for the client's close frame
@@ -67,6 +71,7 @@ def add_routes(app: web.Application) -> None:
     """Register the stream endpoints and their background tasks on ``app``."""
     app[HUB] = StreamHub(app[STATE])
     app[_SESSIONS] = set()
+    app[_FAULTS] = StreamConnections(app[HUB], app[_SESSIONS])
     app.router.add_get("/ws", _handle_ws)
     app.router.add_get("/ws/{tail:.*}", _handle_ws)
     app.router.add_get("/stream", _handle_stream)
@@ -80,6 +85,7 @@ async def _on_startup(app: web.Application) -> None:
     hub = app[HUB]
     hub.loop = asyncio.get_running_loop()
     hub.state.listeners.append(hub.on_events)
+    hub.state.faults.attach(app[_FAULTS])
     app[_TICKER] = asyncio.create_task(_tick_loop(hub))
 
 
@@ -106,6 +112,7 @@ async def _on_cleanup(app: web.Application) -> None:
             await task
     with contextlib.suppress(ValueError):
         hub.state.listeners.remove(hub.on_events)
+    hub.state.faults.detach(app[_FAULTS])
 
 
 async def _tick_loop(hub: StreamHub) -> None:

@@ -10,6 +10,11 @@ Connection rules as the venue's (``config.websocket``): opening costs 2 weight, 
 20 s with a one-minute pong deadline, a 24 h lifetime, ``{"event":{"e":"serverShutdown"}}``
 before a planned shutdown. Malformed frames get an error frame; binary and oversized frames
 close only their own connection.
+
+Faults (``state.faults``): request faults apply to a method as to its REST endpoint (matched by
+the endpoint's method and path, or by ``wsMethod``); a delayed response is sent later while
+the events it caused go out at once. ``WsApiConnections`` lets the plan drop, shut down or
+end the user-data subscriptions of these connections.
 """
 
 from __future__ import annotations
@@ -26,10 +31,11 @@ from aiohttp import WSCloseCode, WSMsgType, web
 from mock_exchange.server import errors, user_events
 from mock_exchange.server.app import STATE, _to_micro, json_response
 from mock_exchange.server.errors import BinanceError
+from mock_exchange.server.faults import targets_of
 from mock_exchange.server.params import Params
 from mock_exchange.server.routes_userstream import install_user_data
 from mock_exchange.server.routes_userstream import reg as userstream_reg
-from mock_exchange.server.ws_api_methods import Call, Method, build_methods
+from mock_exchange.server.ws_api_methods import REST_METHODS, Call, Method, build_methods
 from mock_exchange.server.ws_session import WsSession
 
 log = logging.getLogger("mockex.ws_api")
@@ -45,6 +51,7 @@ _INVALID_ID = (
 )
 
 SESSIONS: web.AppKey[set[WsSession]] = web.AppKey("ws_api_sessions", set)
+_NO_ROUTE: tuple[str | None, str | None] = (None, None)
 METHODS: web.AppKey[dict[str, Method]] = web.AppKey("ws_api_methods", dict)
 __all__ = ["add_routes", "userstream_reg"]  # build_app registers userstream_reg's REST endpoints
 
@@ -122,7 +129,14 @@ def run_method(sess: WsSession, method: Method, req_id: Any, raw_params: dict[st
     result: Any = None
     error: dict[str, Any] | None = None
     banned = False
+    faults = state.faults
+    hit = None
+    if faults.requests:
+        http_method, path = REST_METHODS.get(method.name, _NO_ROUTE)
+        hit = faults.on_request("ws", http_method, path, method.name)
     try:
+        if hit is not None and hit.reject is not None:
+            raise hit.reject  # a fault answers before anything is processed
         params = Params.from_dict(raw_params)
         wanted = params.opt_bool("returnRateLimits")
         if wanted is not None:
@@ -138,6 +152,9 @@ def run_method(sess: WsSession, method: Method, req_id: Any, raw_params: dict[st
     except Exception:  # a bug: the venue's internal error, never a traceback, never a dead socket
         log.exception("internal error in ws-api method %s", method.name)
         status, error = 500, errors.unknown().body()
+    if hit is not None and hit.replace is not None:  # processed, answered with the fault
+        status, error = hit.replace.http_status, _error_body(hit.replace, state.clock())
+        banned = status == 418
     response: dict[str, Any] = {"id": req_id, "status": status}
     if error is None:
         response["result"] = result
@@ -146,7 +163,10 @@ def run_method(sess: WsSession, method: Method, req_id: Any, raw_params: dict[st
     if show_limits:
         account = call.order_account if call is not None else None
         response["rateLimits"] = state.limiter.ws_rate_limits(sess.ip, account)
-    sess.send(response)
+    if hit is not None and hit.delay_s > 0:
+        asyncio.get_running_loop().call_later(hit.delay_s, sess.send, response)
+    else:
+        sess.send(response)
     state.publish()
     if banned:
         sess.close(WSCloseCode.POLICY_VIOLATION, b"IP banned")
@@ -172,7 +192,7 @@ def _url_micro(value: str | None) -> bool:
 async def _keepalive(sess: WsSession) -> None:
     """Server pings, the pong deadline and the maximum connection lifetime."""
     cfg = sess.state.config.websocket
-    clock = sess.state.clock
+    clock = sess.state.base_clock  # connection timers do not jump with a clock_skew fault
     start = clock()
     next_ping = start + cfg.ping_interval_ms
     while not sess.closing:
@@ -208,6 +228,7 @@ async def ws_api_handler(request: web.Request) -> web.StreamResponse:
         return json_response(errors.not_found().body(), 400)
     await ws.prepare(request)
     sess = WsSession(state, ws, ip, state.clock(), url_limits is not False, micro)
+    sess.transport = request.transport
     sessions = request.app[SESSIONS]
     methods = request.app[METHODS]
     sessions.add(sess)
@@ -240,19 +261,68 @@ async def ws_api_handler(request: web.Request) -> web.StreamResponse:
     return ws
 
 
+def _announce_shutdown(sessions: list[WsSession], now: int) -> None:
+    for sess in sessions:
+        sess.send({"event": sess.event_times(user_events.server_shutdown(now))})
+        sess.close(WSCloseCode.GOING_AWAY, b"Server shutdown")
+
+
 async def _on_shutdown(app: web.Application) -> None:
     """Planned shutdown: every connection gets ``serverShutdown``, then a going-away close."""
     live: set[WsSession] = app[SESSIONS]
     sessions = sorted(live, key=id)
     if not sessions:
         return
-    now = app[STATE].clock()
-    for sess in sessions:
-        sess.send({"event": sess.event_times(user_events.server_shutdown(now))})
-        sess.close(WSCloseCode.GOING_AWAY, b"Server shutdown")
+    _announce_shutdown(sessions, app[STATE].clock())
     writers = [s.writer for s in sessions if s.writer is not None]
     if writers:
         await asyncio.wait(writers, timeout=CLOSE_TIMEOUT_S + 1)
+
+
+class WsApiConnections:
+    """``/ws-api/v3`` connections as the fault plan's connection actions see them: all of them
+    are on the ``user`` side (they carry user-data subscriptions and orders)."""
+
+    def __init__(self, sessions: set[WsSession]) -> None:
+        self.sessions = sessions
+
+    def _matching(self, target: str) -> list[WsSession]:
+        return [s for s in sorted(self.sessions, key=id) if not s.closing] if targets_of(target)[1] else []
+
+    def drop(self, target: str) -> int:
+        found = self._matching(target)
+        for sess in found:
+            sess.abort()
+        return len(found)
+
+    def shutdown(self, target: str) -> int:
+        found = self._matching(target)
+        if found:
+            _announce_shutdown(found, found[0].state.clock())
+        return len(found)
+
+    def terminate_user_streams(self, account: str | None, now: int) -> int:
+        n = 0
+        for sess in self._matching("user"):
+            for sub_id in sorted(sess.subs):
+                if account is None or sess.subs[sub_id].account_id == account:
+                    sess.end_subscription(sub_id, now)
+                    n += 1
+        return n
+
+    def resume(self) -> None:
+        pass  # stalled writers re-check the plan every STALL_POLL_S
+
+
+_FAULTS: web.AppKey[WsApiConnections] = web.AppKey("ws_api_faults", WsApiConnections)
+
+
+async def _on_startup(app: web.Application) -> None:
+    app[STATE].faults.attach(app[_FAULTS])
+
+
+async def _on_cleanup(app: web.Application) -> None:
+    app[STATE].faults.detach(app[_FAULTS])
 
 
 def add_routes(app: web.Application) -> None:
@@ -260,6 +330,9 @@ def add_routes(app: web.Application) -> None:
     sessions: set[WsSession] = set()
     app[SESSIONS] = sessions
     app[METHODS] = build_methods()
+    app[_FAULTS] = WsApiConnections(sessions)
     app.router.add_get(PATH, ws_api_handler)
+    app.on_startup.append(_on_startup)
     app.on_shutdown.append(_on_shutdown)
+    app.on_cleanup.append(_on_cleanup)
     install_user_data(app)

@@ -3,7 +3,8 @@
 Everything the connection sends (responses, subscription events, pings, pongs) goes through
 one queue drained by one writer task, so frames leave in the order they were produced and the
 synchronous engine listeners never wait on a socket. A client that stops reading is closed
-once ``MAX_PENDING`` frames are waiting, instead of growing the server's memory.
+once ``MAX_PENDING`` frames are waiting, instead of growing the server's memory. The writer is
+also where a ``stall_streams`` fault holds frames, and ``abort`` serves ``drop_streams``.
 """
 
 from __future__ import annotations
@@ -71,6 +72,8 @@ class WsSession:
         self.close_code: int = WSCloseCode.OK
         self.close_message = b""
         self.writer: asyncio.Task[None] | None = None
+        self.transport: asyncio.Transport | None = None  # for abort (set by the handler)
+        self.aborted = False
 
     # --- output -------------------------------------------------------------------------------
 
@@ -118,13 +121,27 @@ class WsSession:
         self._queue.put_nowait(None)
         self.closing = True
 
+    def abort(self) -> None:
+        """Cut the TCP connection without a close frame (a ``drop_streams`` fault)."""
+        if not self.closing:
+            self.closing = True
+            self._queue.put_nowait(None)
+        self.aborted = True
+        if self.transport is not None:
+            self.transport.abort()
+
     async def run_writer(self) -> None:
         ws = self.ws
+        faults = self.state.faults
         try:
             while True:
                 item = await self._queue.get()
                 if item is None:
                     break
+                if faults.stalling:
+                    await faults.wait_stall("user")
+                    if self.aborted:
+                        break
                 kind, data = item
                 if kind == _TEXT:
                     assert isinstance(data, str)
@@ -138,7 +155,7 @@ class WsSession:
         except (ConnectionError, RuntimeError):  # the peer went away mid-send
             self.closing = True
         finally:
-            if not ws.closed:
+            if not ws.closed and not self.aborted:
                 await ws.close(code=self.close_code, message=self.close_message)
 
     # --- session authentication -----------------------------------------------------------------
