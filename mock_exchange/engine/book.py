@@ -48,8 +48,8 @@ class Book:
         self.ask_prices: list[int] = []
 
     # ------------------------------------------------------------------ mutation
-    def add(self, order: Order) -> None:
-        """Append a live order (``visible_qty`` already set) at the back of its level."""
+    def add(self, order: Order) -> Level:
+        """Append a live order (``visible_qty`` already set) at the back of its level (returned)."""
         price = order.price
         if order.side == BUY:
             levels, prices = self.bids, self.bid_prices
@@ -62,12 +62,14 @@ class Book:
         level.orders.append(order)
         level.qty += order.visible_qty
         level.count += 1
+        return level
 
-    def remove(self, order: Order) -> None:
-        """Take a live order off the book in O(1); its deque entry dies lazily.
+    def remove(self, order: Order) -> int:
+        """Take a live order off the book in O(1); returns what its level still shows (0: gone).
 
-        The caller then gives the order a terminal status, which is what marks the entry dead
-        for the matching loop (it skips and drops entries whose status is not open).
+        The order's deque entry dies lazily: the caller then gives the order a terminal status,
+        which is what marks the entry dead for the matching loop (it skips and drops entries
+        whose status is not open).
         """
         if order.side == BUY:
             levels, prices = self.bids, self.bid_prices
@@ -80,9 +82,11 @@ class Book:
         if level.count == 0:
             del levels[price]
             del prices[bisect_left(prices, price)]
-        elif len(level.orders) > 2 * level.count + 32:
+            return 0
+        if len(level.orders) > 2 * level.count + 32:
             # Mostly dead entries: rebuild the queue from the live ones (order kept).
             level.orders = deque(o for o in level.orders if o is not order and _is_live(o))
+        return level.qty
 
     # ------------------------------------------------------------------ queries
     def best_bid(self) -> int:

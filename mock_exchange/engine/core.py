@@ -15,6 +15,7 @@ from mock_exchange.clock import wall_clock_ms
 from mock_exchange.engine.accounts import Account
 from mock_exchange.engine.book import Book, Level
 from mock_exchange.engine.events import balance_change, book_delta, copy_order, order_update
+from mock_exchange.engine.filters import QuickBounds
 from mock_exchange.engine.market_data import MarketData
 from mock_exchange.engine.symbols import SymbolSpec
 from mock_exchange.engine.types import EngineError, Event, Order
@@ -28,6 +29,9 @@ snapshot = copy_order
 # (trade_id, order_id, side, price, qty, quote_qty, commission, commission_asset, time, is_maker)
 FillRow = tuple[int, int, str, int, int, int, int, str, int, bool]
 
+_CID_MULT = 0x9E3779B97F4A7C15F39CC1  # odd, 88 bits
+_CID_MASK = (1 << 88) - 1
+
 
 class SymbolState(Book):
     """Everything the engine keeps for one symbol: book, orders, fills, stops, id counters."""
@@ -37,6 +41,7 @@ class SymbolState(Book):
         "account_orders", "account_fills", "stops_up", "stops_down", "next_order_id",
         "next_trade_id", "update_id", "next_prevented_id", "last_price", "chg_bids", "chg_asks",
         "touched", "trade_lo", "trade_hi", "market_step", "ref_priced", "ref_market", "ref_cache", "dead_stops",
+        "quick",
     )  # fmt: skip
 
     def __init__(self, spec: SymbolSpec) -> None:
@@ -90,6 +95,7 @@ class SymbolState(Book):
         else:
             self.ref_market = -1
         self.ref_cache = (-1, -1, -1, None)
+        self.quick = QuickBounds(spec)
 
 
 class EngineCore:
@@ -109,11 +115,13 @@ class EngineCore:
 
     # ------------------------------------------------------------------ ids
     def _next_client_id(self) -> str:
-        """A deterministic 22-char alphanumeric id that looks like the venue's generated ones."""
+        """A deterministic 22-char alphanumeric id that looks like the venue's generated ones.
+
+        22 hex digits are 88 bits; multiplying the counter by an odd constant modulo 2**88 is
+        a bijection, so ids are distinct (for 2**88 orders) yet look scrambled.
+        """
         self._cid_seq += 1
-        # Multiplying by an odd constant modulo 2**128 is a bijection: distinct and scrambled.
-        v = (self._cid_seq * 0x9E3779B97F4A7C15F39CC0605CEDC835) & ((1 << 128) - 1)
-        return v.to_bytes(16, "big").hex()[:22]
+        return f"{self._cid_seq * _CID_MULT & _CID_MASK:022x}"
 
     # ------------------------------------------------------------------ balances
     def _release(self, st: SymbolState, order: Order, amount: int) -> None:

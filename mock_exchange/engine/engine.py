@@ -14,7 +14,8 @@ from typing import Any
 
 from mock_exchange.engine.accounts import DEFAULT_RATE, Account
 from mock_exchange.engine.core import SymbolState, order_update, snapshot
-from mock_exchange.engine.filters import check_order
+from mock_exchange.engine.events import balance_change, book_delta
+from mock_exchange.engine.filters import check_order, limit_passes, market_passes
 from mock_exchange.engine.queries import QueriesMixin
 from mock_exchange.engine.stops import StopsMixin, would_trigger
 from mock_exchange.engine.symbols import SYMBOL_STATUSES, SymbolSpec
@@ -254,8 +255,13 @@ class Engine(StopsMixin, QueriesMixin):
         now: int,
         replacing: Order | None = None,
     ) -> None:
-        """filters.check_order with the reference price and this account's open-order counts."""
-        spec = st.spec
+        """filters.check_order with the reference price and this account's open-order counts.
+
+        The common shapes first try the quick bound checks (``filters.limit_passes`` /
+        ``market_passes``); only an order they cannot accept pays for ``check_order``, which
+        then reports the failing filter. Algo and iceberg counts are only taken when the
+        order is of the kind their filters limit.
+        """
         ref: int | None = None
         mins = (
             st.ref_priced if otype in _LIMIT_PRICED else st.ref_market if otype == MARKET and quantity else -1
@@ -270,17 +276,26 @@ class Engine(StopsMixin, QueriesMixin):
                 st.ref_cache = (mins, now, key_tid, ref)
         opened = st.open_by_account.get(account_id)
         n_open = len(opened) if opened else 0
+        if replacing is not None and n_open:
+            n_open -= 1
+        if not (stop_price or iceberg_qty or quote_order_qty):
+            if otype == LIMIT or otype == LIMIT_MAKER:
+                if limit_passes(st.quick, side == BUY, price, quantity, ref, n_open):
+                    return
+            elif otype == MARKET and market_passes(st.quick, quantity, ref, n_open):
+                return
+        spec = st.spec
         n_algo = n_ice = 0
-        if opened and (spec.max_num_algo_orders is not None or spec.max_num_iceberg_orders is not None):
+        count_algo = spec.max_num_algo_orders is not None and otype in _STOP_TYPE_SET
+        count_ice = spec.max_num_iceberg_orders is not None and iceberg_qty > 0
+        if opened and (count_algo or count_ice):
             for o in opened.values():
                 if o is replacing:
                     continue
-                if o.type in STOP_TYPES:
+                if o.type in _STOP_TYPE_SET:
                     n_algo += 1
                 if o.iceberg_qty:
                     n_ice += 1
-        if replacing is not None and n_open:
-            n_open -= 1
         check_order(
             spec, side=side, type=otype, price=price, quantity=quantity, quote_order_qty=quote_order_qty,
             stop_price=stop_price, iceberg_qty=iceberg_qty, ref_price=ref, open_orders=n_open,
@@ -342,10 +357,27 @@ class Engine(StopsMixin, QueriesMixin):
             raise EngineError(-2010, "Market is closed.")
         if not acct.can_trade:
             raise EngineError(-2010, "This account may not place or cancel orders.")
-        tif, stp = self._check_params(
-            spec, side, type, quantity, quote_order_qty, price, time_in_force, stop_price, iceberg_qty,
-            stp_mode, strategy_type,
-        )  # fmt: skip
+        # The common shapes (a plain LIMIT with a valid timeInForce, a MARKET by quantity) meet
+        # every static rule once these few tests hold; anything else gets the full check.
+        stp = stp_mode or spec.default_stp_mode
+        if (
+            (side == BUY or side == SELL)
+            and quantity > 0
+            and not (quote_order_qty or stop_price or iceberg_qty)
+            and (
+                (type == LIMIT and price > 0 and time_in_force in _TIF_SET)
+                or (type == MARKET and not price and not time_in_force)
+            )
+            and type in spec.order_types
+            and stp in spec.allowed_stp_modes
+            and (strategy_type is None or strategy_type >= 1_000_000)
+        ):
+            tif = time_in_force
+        else:
+            tif, stp = self._check_params(
+                spec, side, type, quantity, quote_order_qty, price, time_in_force, stop_price, iceberg_qty,
+                stp_mode, strategy_type,
+            )  # fmt: skip
         by_cid = st.client_ids.get(account_id)
         if client_order_id and by_cid is not None and not test:
             prev = by_cid.get(client_order_id)
@@ -402,8 +434,6 @@ class Engine(StopsMixin, QueriesMixin):
             bal[0] -= need
             bal[1] += need
             order.locked = need
-            touched = st.touched
-            touched[account_id] = touched.get(account_id, 0) | (2 if side == BUY else 1)
         st.orders[oid] = order
         lst = st.account_orders.get(account_id)
         if lst is None:
@@ -417,19 +447,37 @@ class Engine(StopsMixin, QueriesMixin):
             opened = st.open_by_account[account_id] = {}
         opened[oid] = order
         self._exec_id += 1
-        self._events.append(order_update(order, NEW, now, self._exec_id))
+        events = self._events
+        events.append(order_update(order, NEW, now, self._exec_id))
         fills: list[Fill] = []
-        if is_stop:
-            self._park_stop(st, order)
-        elif tif == GTC and (
+        if not is_stop and tif == GTC and (
             (not st.ask_prices or st.ask_prices[0] > price)
             if side == BUY
             else (not st.bid_prices or st.bid_prices[-1] < price)
         ):
             # Passive GTC limit (the common case): straight onto the book, nothing to match.
+            # Its one changed level and one changed balance are reported directly (what
+            # ``_finish`` would emit for this operation, without the bookkeeping).
             order.visible_qty = iceberg_qty or quantity
-            st.add(order)
-            (st.chg_bids if side == BUY else st.chg_asks).add(price)
+            level = st.add(order)
+            uid = st.update_id = st.update_id + 1
+            changed = ((price, level.qty),)
+            if side == BUY:
+                events.append(book_delta(symbol, uid, changed, (), now))
+                if need:
+                    acct.update_time = now
+                    events.append(balance_change(account_id, ((quote_a, bal[0], bal[1]),), now))
+            else:
+                events.append(book_delta(symbol, uid, (), changed, now))
+                if need:
+                    acct.update_time = now
+                    events.append(balance_change(account_id, ((base_a, bal[0], bal[1]),), now))
+            return PlaceResult(snapshot(order), fills)
+        if need:
+            touched = st.touched
+            touched[account_id] = touched.get(account_id, 0) | (2 if side == BUY else 1)
+        if is_stop:
+            self._park_stop(st, order)
         else:
             fills = self._execute(st, order, now)
             if st.trade_hi:
@@ -473,9 +521,45 @@ class Engine(StopsMixin, QueriesMixin):
         st = self._state(symbol)
         o = self._cancelable(st, account_id, order_id, orig_client_order_id, cancel_restrictions)
         now = self._clock()
-        self._cancel(st, o, now, new_client_order_id)
-        self._finish(st, now)
-        return snapshot(o)
+        if not o.is_working:  # an untriggered stop
+            self._cancel(st, o, now, new_client_order_id)
+            self._finish(st, now)
+            return snapshot(o)
+        # A resting order (the common case): its one level and at most one balance are
+        # reported directly, the events ``_cancel`` + ``_finish`` would produce.
+        left = st.remove(o)
+        o.status = CANCELED
+        o.update_time = now
+        buy = o.side == BUY
+        locked = o.locked
+        acct = self.accounts[account_id]
+        asset = st.quote if buy else st.base
+        bal = acct.balances[asset]
+        if locked:
+            bal[0] += locked
+            bal[1] -= locked
+            o.locked = 0
+        opened = st.open_by_account.get(account_id)
+        if opened is not None:
+            opened.pop(o.order_id, None)
+        self._exec_id += 1
+        events = self._events
+        report = order_update(
+            o, X_CANCELED, now, self._exec_id, orig_client_order_id=o.client_order_id,
+            cancel_client_order_id=new_client_order_id or self._next_client_id(),
+        )  # fmt: skip
+        events.append(report)
+        uid = st.update_id = st.update_id + 1
+        changed = ((o.price, left),)
+        if buy:
+            events.append(book_delta(st.symbol, uid, changed, (), now))
+        else:
+            events.append(book_delta(st.symbol, uid, (), changed, now))
+        if locked:
+            acct.update_time = now
+            events.append(balance_change(account_id, ((asset, bal[0], bal[1]),), now))
+        # Nothing changes after the report: its snapshot is the final state (one copy, not two).
+        return report.order
 
     def _cancelable(
         self,

@@ -43,7 +43,7 @@ OWN_COUNT = 0  # own orders trade (STP NONE)
 OWN_SKIP = 1  # own orders are expired and skipped (EXPIRE_MAKER)
 OWN_STOP = 2  # the taker stops at its first own order (EXPIRE_TAKER/BOTH, DECREMENT)
 
-_MARKET_TYPES = (MARKET, STOP_LOSS, TAKE_PROFIT)
+_MARKET_TYPES = frozenset((MARKET, STOP_LOSS, TAKE_PROFIT))
 
 
 def own_policy(stp_mode: str) -> int:
@@ -292,35 +292,41 @@ class MatchingMixin(EngineCore):
         st.next_trade_id = tid + 1
         quote = price * qty // SCALE
         base_a, quote_a = st.base, st.quote
-        accounts = self.accounts
+        m_aid, t_aid = m.account_id, t.account_id
         # Maker side.
-        m.executed_qty += qty
+        m_exec = m.executed_qty + qty
+        m.executed_qty = m_exec
         m.cum_quote_qty += quote
         m.visible_qty -= qty
         m.update_time = now
-        m_done = m.orig_qty - m.executed_qty - m.prevented_qty == 0
+        m_done = m.orig_qty - m_exec - m.prevented_qty == 0
         m.status = FILLED if m_done else PARTIALLY_FILLED
         # Taker side.
-        t.executed_qty += qty
+        t_exec = t.executed_qty + qty
+        t.executed_qty = t_exec
         t.cum_quote_qty += quote
         t.update_time = now
         if t.orig_quote_qty > 0:
-            t.orig_qty = t.executed_qty + t.prevented_qty
+            t.orig_qty = t_exec + t.prevented_qty
             t.status = PARTIALLY_FILLED
         else:
-            t.status = FILLED if t.orig_qty - t.executed_qty - t.prevented_qty == 0 else PARTIALLY_FILLED
-        t_acct = accounts[t.account_id]
-        m_acct = accounts[m.account_id]
-        if t.side == BUY:
-            buyer, seller, b_acct, s_acct = t, m, t_acct, m_acct
-            b_rate, s_rate = t_acct.taker_rate, m_acct.maker_rate
+            t.status = FILLED if t.orig_qty - t_exec - t.prevented_qty == 0 else PARTIALLY_FILLED
+        accounts = self.accounts
+        t_acct = accounts[t_aid]
+        m_acct = accounts[m_aid]
+        buyer_is_maker = t.side != BUY
+        if buyer_is_maker:
+            buyer, seller = m, t
+            b_comm = qty * m_acct.maker_rate // SCALE
+            s_comm = quote * t_acct.taker_rate // SCALE
+            bb, sb = m_acct.balances, t_acct.balances
+            m_comm, m_asset, t_comm, t_asset = b_comm, base_a, s_comm, quote_a
         else:
-            buyer, seller, b_acct, s_acct = m, t, m_acct, t_acct
-            b_rate, s_rate = m_acct.maker_rate, t_acct.taker_rate
-        b_comm = qty * b_rate // SCALE
-        s_comm = quote * s_rate // SCALE
-        bb = b_acct.balances
-        sb = s_acct.balances
+            buyer, seller = t, m
+            b_comm = qty * t_acct.taker_rate // SCALE
+            s_comm = quote * m_acct.maker_rate // SCALE
+            bb, sb = t_acct.balances, m_acct.balances
+            m_comm, m_asset, t_comm, t_asset = s_comm, quote_a, b_comm, base_a
         # Buyer pays quote out of its lock and receives base less commission.
         bq = bb[quote_a]
         bq[1] -= quote
@@ -341,11 +347,11 @@ class MatchingMixin(EngineCore):
                 bq[0] += extra
                 bq[1] -= extra
                 buyer.locked = need
-        touched = st.touched
-        touched[t.account_id] = touched.get(t.account_id, 0) | 3
-        touched[m.account_id] = touched.get(m.account_id, 0) | 3
+        touched = st.touched  # both accounts' base and quote changed (mask 3)
+        touched[t_aid] = 3
+        touched[m_aid] = 3
         if m_done:
-            opened = st.open_by_account.get(m.account_id)
+            opened = st.open_by_account.get(m_aid)
             if opened is not None:
                 opened.pop(m.order_id, None)
             if m.locked:
@@ -356,23 +362,16 @@ class MatchingMixin(EngineCore):
             st.trade_lo = price
         if price > st.trade_hi:
             st.trade_hi = price
-        buyer_is_maker = buyer is m
-        ev = trade_event(
-            st.symbol, tid, price, qty, quote, now, buyer.order_id, seller.order_id, buyer_is_maker
-        )
+        symbol = st.symbol
         events = self._events
+        ev = trade_event(symbol, tid, price, qty, quote, now, buyer.order_id, seller.order_id, buyer_is_maker)
         events.append(ev)
         self.market_data.on_trade(ev)
-        if buyer_is_maker:
-            m_comm, m_asset, t_comm, t_asset = b_comm, base_a, s_comm, quote_a
-        else:
-            m_comm, m_asset, t_comm, t_asset = s_comm, quote_a, b_comm, base_a
         eid = self._exec_id
         events.append(order_update(m, X_TRADE, now, eid + 1, qty, price, quote, m_comm, m_asset, tid, True))
         events.append(order_update(t, X_TRADE, now, eid + 2, qty, price, quote, t_comm, t_asset, tid, False))
         self._exec_id = eid + 2
         afills = st.account_fills
-        m_aid, t_aid = m.account_id, t.account_id
         lst = afills.get(m_aid)
         if lst is None:
             lst = afills[m_aid] = []
@@ -380,8 +379,9 @@ class MatchingMixin(EngineCore):
         lst = afills.get(t_aid)
         if lst is None:
             lst = afills[t_aid] = []
-        lst.append((tid, t.order_id, t.side, price, qty, quote, t_comm, t_asset, now, False))
-        return fill(tid, st.symbol, t.order_id, t_aid, t.side, price, qty, quote, t_comm, t_asset, now, False)
+        t_oid, t_side = t.order_id, t.side
+        lst.append((tid, t_oid, t_side, price, qty, quote, t_comm, t_asset, now, False))
+        return fill(tid, symbol, t_oid, t_aid, t_side, price, qty, quote, t_comm, t_asset, now, False)
 
     # ------------------------------------------------------------------ self-trade prevention
     def _prevent(self, st: SymbolState, level: Level, t: Order, m: Order, want: int, now: int) -> bool:

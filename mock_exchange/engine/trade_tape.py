@@ -10,11 +10,18 @@ bucket merges, never a scan of the tape.
 Memory is bounded: every structure has a count cap and drops its oldest entries. Ranges that
 reach into evicted buckets use whatever raw trades are still held and otherwise leave the
 evicted part out (no double counting, ever).
+
+The average price (asked by the filters on every order) must not cost a scan of a dense
+second, so the raw tape carries running (qty, quote) totals: the sums over any run of
+retained trades are two bisects and a subtraction. Those bisects use each trade's *bucket
+time* (the newest time seen so far, so a clock that stepped back counts a trade where the
+buckets count it), which keeps the shortcut exactly equal to the bucket arithmetic.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
+from collections.abc import Callable
 from operator import attrgetter, itemgetter
 from typing import NamedTuple
 
@@ -75,6 +82,28 @@ class _Level:
                 self.off = 0
 
 
+class _Volumes:
+    """Just the volume totals of a range (what the average price needs)."""
+
+    __slots__ = ("v", "qv")
+
+    def __init__(self) -> None:
+        self.v = 0
+        self.qv = 0
+
+    def add_row(self, r: list[int]) -> None:
+        self.v += r[_V]
+        self.qv += r[_QV]
+
+    def add_trade(self, ev: TradeEvent) -> None:
+        self.v += ev.qty
+        self.qv += ev.quote_qty
+
+
+_Sink = Acc | _Volumes
+_RawFn = Callable[[int, int, _Sink], None]
+
+
 class SymbolTape:
     """Everything kept for one symbol; amounts in units, times in ms."""
 
@@ -95,6 +124,12 @@ class SymbolTape:
         "cur_key",
         "snap",
         "avg_cache",
+        "env",
+        "cum_v",
+        "cum_qv",
+        "t_max",
+        "tot_v",
+        "tot_qv",
     )
 
     def __init__(self, base_prec: int, quote_prec: int, caps: tuple[int, int, int, int, int]) -> None:
@@ -105,7 +140,15 @@ class SymbolTape:
         self.tape: list[TradeEvent] = []
         self.t_off = 0
         self.t_end = self.cap  # evict when the tape grows past this length
-        self.raw_lost = NEVER  # raw trades before this time may have been evicted
+        self.raw_lost = NEVER  # raw trades with a bucket time before this may have been evicted
+        # Parallel to ``tape``: bucket time (running max of trade times, so ascending) and the
+        # running qty / quote totals of every trade *before* that one; ``tot_*`` include all.
+        self.env: list[int] = []
+        self.cum_v: list[int] = []
+        self.cum_qv: list[int] = []
+        self.t_max = NEVER
+        self.tot_v = 0
+        self.tot_qv = 0
         self.aggs: list[list[int]] = []
         self.a_off = 0
         self.agg_id = 0
@@ -124,10 +167,19 @@ class SymbolTape:
         """Record one trade; trades must arrive in trade-id order."""
         tape = self.tape
         tape.append(ev)
+        t = ev.time
+        if t > self.t_max:
+            self.t_max = t
+        self.env.append(self.t_max)
+        q = ev.qty
+        qq = ev.quote_qty
+        self.cum_v.append(self.tot_v)
+        self.cum_qv.append(self.tot_qv)
+        self.tot_v += q
+        self.tot_qv += qq
         if len(tape) > self.t_end:
             self._evict_raw()
         # Aggregate trade: same taker order, price, side and time as the previous fill.
-        t = ev.time
         price = ev.price
         bm = ev.is_buyer_maker
         ag = self.agg_last
@@ -138,7 +190,7 @@ class SymbolTape:
             and ag[_AM] == bm
             and ag[_ATK] == (ev.seller_order_id if bm else ev.buyer_order_id)
         ):
-            ag[_AQ] += ev.qty
+            ag[_AQ] += q
             ag[_AL] = ev.trade_id
         else:
             self._new_agg(ev)
@@ -154,8 +206,6 @@ class SymbolTape:
         elif price < cur[_L]:
             cur[_L] = price
         cur[_C] = price
-        q = ev.qty
-        qq = ev.quote_qty
         cur[_V] += q
         cur[_QV] += qq
         cur[_N] += 1
@@ -165,13 +215,17 @@ class SymbolTape:
         cur[_LID] = ev.trade_id
 
     def _evict_raw(self) -> None:
-        tape = self.tape
-        self.raw_lost = tape[self.t_off].time + 1
-        self.t_off += 1
-        if self.t_off > (self.cap >> 2) + 64:
-            del tape[: self.t_off]
-            self.t_off = 0
-        self.t_end = self.t_off + self.cap
+        off = self.t_off
+        self.raw_lost = self.env[off] + 1
+        off += 1
+        if off > (self.cap >> 2) + 64:
+            del self.tape[:off]
+            del self.env[:off]
+            del self.cum_v[:off]
+            del self.cum_qv[:off]
+            off = 0
+        self.t_off = off
+        self.t_end = off + self.cap
 
     def _new_agg(self, ev: TradeEvent) -> None:
         self.agg_id += 1
@@ -237,37 +291,37 @@ class SymbolTape:
         """Totals of the trades with ``a <= time < b``; ``a``/``b`` aligned to ``level`` (-1 = ms)."""
         self.flush()
         acc = Acc()
-        self._query(level, a, b, acc)
+        self._query(level, a, b, acc, self._scan_raw)
         return acc
 
-    def _query(self, li: int, a: int, b: int, acc: Acc) -> None:
+    def _query(self, li: int, a: int, b: int, acc: _Sink, raw: _RawFn) -> None:
         # [a, b) = ragged left piece + whole buckets of the next level + ragged right piece.
         if a >= b:
             return
         if li == _TOP:
-            self._piece(li, a, b, acc)
+            self._piece(li, a, b, acc, raw)
             return
         p = SIZES[li + 1]
         lo = -(-a // p) * p
         hi = b - b % p
         if lo <= hi:
-            self._piece(li, a, lo, acc)
-            self._query(li + 1, lo, hi, acc)
-            self._piece(li, hi, b, acc)
+            self._piece(li, a, lo, acc, raw)
+            self._query(li + 1, lo, hi, acc, raw)
+            self._piece(li, hi, b, acc, raw)
         else:
-            self._piece(li, a, b, acc)
+            self._piece(li, a, b, acc, raw)
 
-    def _piece(self, li: int, a: int, b: int, acc: Acc) -> None:
+    def _piece(self, li: int, a: int, b: int, acc: _Sink, raw: _RawFn) -> None:
         if a >= b:
             return
         if li < 0:
-            self._scan_raw(a, b, acc)
+            raw(a, b, acc)
             return
         lv = self.levels[li]
         if a < lv.lost:
             # Those buckets were evicted: use the raw trades the tape still holds, if any.
             cut = min(b, lv.lost)
-            self._scan_raw(a, cut, acc)
+            raw(a, cut, acc)
             a = cut
         keys, rows = lv.keys, lv.rows
         i = bisect_left(keys, a, lv.off)
@@ -277,7 +331,7 @@ class SymbolTape:
             add(rows[i])
             i += 1
 
-    def _scan_raw(self, a: int, b: int, acc: Acc) -> None:
+    def _scan_raw(self, a: int, b: int, acc: _Sink) -> None:
         tape = self.tape
         i = bisect_left(tape, a, self.t_off, key=_TIME)
         n = len(tape)
@@ -321,10 +375,40 @@ class SymbolTape:
         c_mins, c_now, c_last, c_val = self.avg_cache
         if c_last is last and c_mins == mins and c_now == now_ms:
             return c_val
-        acc = self.range(now_ms - mins * kl.MINUTE, now_ms + 1)
-        val = acc.qv * SCALE // acc.v if acc.v > 0 else last.price
+        v, qv = self.volumes(now_ms - mins * kl.MINUTE, now_ms + 1)
+        val = qv * SCALE // v if v > 0 else last.price
         self.avg_cache = (mins, now_ms, last, val)
         return val
+
+    def volumes(self, a: int, b: int) -> tuple[int, int]:
+        """(volume, quote volume) of ``[a, b)``, equal to ``range(a, b)``'s, in O(log n).
+
+        When no trade in the window has left the raw tape, that is one prefix-sum difference;
+        otherwise the bucket decomposition runs with prefix sums for its raw pieces.
+        """
+        acc = _Volumes()
+        if a >= self.raw_lost:
+            self._sum_raw(a, b, acc)
+        elif a < b:
+            self.flush()
+            self._query(-1, a, b, acc, self._sum_raw)
+        return acc.v, acc.qv
+
+    def _sum_raw(self, a: int, b: int, acc: _Sink) -> None:
+        """Add the volumes of the retained raw trades with bucket time in ``[a, b)``."""
+        env = self.env
+        n = len(env)
+        i = bisect_left(env, a, self.t_off)
+        if i >= n or a >= b:
+            return
+        j = bisect_left(env, b, i)
+        cv, cq = self.cum_v, self.cum_qv
+        if j < n:
+            acc.v += cv[j] - cv[i]
+            acc.qv += cq[j] - cq[i]
+        else:
+            acc.v += self.tot_v - cv[i]
+            acc.qv += self.tot_qv - cq[i]
 
     # ------------------------------------------------------------------ selections
     def trades(self, limit: int, from_id: int | None) -> list[TradeEvent]:

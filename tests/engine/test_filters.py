@@ -7,11 +7,11 @@ import time
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mock_exchange.engine import units
-from mock_exchange.engine.filters import check_order
+from mock_exchange.engine.filters import QuickBounds, check_order, limit_passes, market_passes
 from mock_exchange.engine.symbol_loader import load_symbols_config
 from mock_exchange.engine.symbols import (
     LotSize,
@@ -266,3 +266,59 @@ def test_check_is_fast() -> None:
         check_order(BTC, **kw)
     per_call = (time.perf_counter() - start) / n
     assert per_call < 50e-6, f"{per_call * 1e6:.1f} us per check"
+
+
+# ----------------------------------------------------------------------------- quick accept
+_amount = st.sampled_from([0, 1, 3, 7, 10, 100, 999, 1000, 10**4, 10**6, 10**8, 5 * 10**8, 10**10, 10**12])
+_mult = st.sampled_from([0, 1, 10**7, 2 * 10**7, 10**8, 11 * 10**7, 5 * 10**8])
+
+
+@st.composite
+def _specs(draw: st.DrawFn) -> SymbolSpec:
+    def maybe(strategy: st.SearchStrategy[Any]) -> Any:
+        return draw(st.one_of(st.none(), strategy))
+
+    lot = st.builds(LotSize, _amount, _amount, _amount)
+    return SymbolSpec(
+        "X", "A", "B",
+        price_filter=maybe(st.builds(PriceFilter, _amount, _amount, _amount)),
+        lot_size=maybe(lot), market_lot_size=maybe(lot),
+        min_notional=maybe(st.builds(MinNotional, _amount, st.booleans(), st.just(5))),
+        notional=maybe(st.builds(Notional, _amount, st.booleans(), _amount, st.booleans(), st.just(5))),
+        percent_price=maybe(st.builds(PercentPrice, _mult, _mult, st.just(5))),
+        percent_price_by_side=maybe(st.builds(PercentPriceBySide, _mult, _mult, _mult, _mult, st.just(5))),
+        max_num_orders=maybe(st.integers(1, 5)),
+    )  # fmt: skip
+
+
+@settings(max_examples=1500)
+@given(
+    spec=_specs(),
+    side=st.sampled_from(["BUY", "SELL"]),
+    otype=st.sampled_from(["LIMIT", "LIMIT_MAKER", "MARKET"]),
+    price=_amount.filter(bool),
+    qty=_amount.filter(bool),
+    ref=st.one_of(st.none(), _amount.filter(bool)),
+    earlier_ref=st.one_of(st.none(), _amount.filter(bool)),
+    n_open=st.integers(0, 6),
+)
+def test_quick_checks_accept_exactly_what_check_order_accepts(
+    spec: SymbolSpec,
+    side: str,
+    otype: str,
+    price: int,
+    qty: int,
+    ref: int | None,
+    earlier_ref: int | None,
+    n_open: int,
+) -> None:
+    """The engine's shortcut for plain LIMIT / MARKET-by-quantity orders never disagrees with the filters."""
+    bounds = QuickBounds(spec)
+    limit_passes(bounds, side == "SELL", price, qty, earlier_ref, n_open)  # bands cached for another price
+    if otype == "MARKET":
+        quick = market_passes(bounds, qty, ref, n_open)
+        price = 0
+    else:
+        quick = limit_passes(bounds, side == "BUY", price, qty, ref, n_open)
+    failed = check(spec, side=side, type=otype, price=price, quantity=qty, ref_price=ref, open_orders=n_open)
+    assert quick == (failed is None), failed

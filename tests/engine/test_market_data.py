@@ -709,3 +709,61 @@ def test_on_trade_is_cheap_and_long_window_queries_are_fast() -> None:
     start = time.perf_counter()
     rows = md.klines_json(SYM, "1m", limit=1000)
     assert len(rows) == 1000 and time.perf_counter() - start < 1.0
+
+
+# ----------------------------------------------------------------------------- avg price: dense and bounded
+def _brute_vwap(trades: list[TradeEvent], mins: int, now: int) -> int:
+    window = [e for e in trades if now - mins * MIN <= e.time <= now]
+    if not window:
+        return trades[-1].price
+    return sum(e.quote_qty for e in window) * 10**8 // sum(e.qty for e in window)
+
+
+def test_avg_price_in_a_dense_second_is_exact() -> None:
+    """50k trades inside one second (virtual time): every answer equals a brute-force VWAP.
+
+    This used to re-scan the whole second per call; it is now two bisects on running totals,
+    so asking after every few hundred trades stays cheap. Exactness is what is asserted.
+    """
+    md = MarketData()
+    trades: list[TradeEvent] = []
+    base = T0 - T0 % 1000 + 1000
+    for i in range(1, 1001):  # a sparse lead-in: 1000 trades over the preceding ~17 minutes
+        trades.append(trade(i, 90 + i % 13, "0.5", base - 1_000_000 + i * 1000))
+    for i in range(1001, 51_001):  # then 50k trades within one second
+        t = base + (i - 1001) // 50
+        trades.append(trade(i, f"{100 + i % 37}.{i % 100:02d}", f"0.{i % 997 + 1:03d}", t, bm=bool(i & 1)))
+    checked = 0
+    for k, ev in enumerate(trades, start=1):
+        md.on_trade(ev)
+        if k % 5_000 == 0:
+            for mins in (1, 5, 30):
+                for now in (ev.time, ev.time + 999, base + 60_000):
+                    assert md.avg_price(SYM, mins, now) == _brute_vwap(trades[:k], mins, now)
+                    checked += 1
+    assert checked == 10 * 9
+    # The whole dense second and part of the lead-in, then the lead-in alone.
+    assert md.avg_price(SYM, 5, base + 999) == _brute_vwap(trades, 5, base + 999)
+    assert md.avg_price(SYM, 5, base - 1) == _brute_vwap(trades[:1000], 5, base - 1)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    gaps=st.lists(st.sampled_from([0, 0, 1, 7, 400, 999, 1000, 59_000, 61_000, HOUR]), min_size=1, max_size=90),
+    caps=st.tuples(*(st.integers(1, 12) for _ in range(5))),
+    probe=st.integers(-2 * HOUR, 2 * HOUR),
+    mins=st.integers(1, 90),
+)
+def test_avg_price_equals_range_vwap_under_any_caps(
+    gaps: list[int], caps: tuple[int, int, int, int, int], probe: int, mins: int
+) -> None:
+    """With evicted raw trades and buckets, avg_price is still exactly the bucket arithmetic's VWAP."""
+    trades = _build([(g, 100 + i % 9, 1 + i % 4, bool(i % 3)) for i, g in enumerate(gaps)], T0)
+    md = feed(MarketData(*caps), *trades)
+    now = trades[-1].time + probe
+    s = md._tapes[SYM]
+    acc = s.range(now - mins * MIN, now + 1)
+    expected = acc.qv * 10**8 // acc.v if acc.v > 0 else trades[-1].price
+    assert md.avg_price(SYM, mins, now) == expected
+    if caps[0] >= len(trades):  # nothing evicted: also the plain VWAP of the trades
+        assert expected == _brute_vwap(trades, mins, now)
