@@ -29,10 +29,17 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--listen-key", choices=("on", "off"),
                        help="legacy REST listenKey user streams: on (default, for older clients) or off "
                             "(answer as production does since 2026-02-20)")
+    serve.add_argument("--synth", metavar="PRESET",
+                       help="run the synthesized agent-based market on the wall clock (presets: calm, volatile, "
+                            "trending, flash_crash, thin_book); your orders trade with its agents")
+    from mock_exchange.market.recorder import add_record_arguments
+
+    record = sub.add_parser("record", help="record a venue's market data (streams + depth snapshots) to a capture file")
+    add_record_arguments(record)
     return parser
 
 
-async def _serve(state: ExchangeState, host: str, port: int) -> None:
+async def _serve(state: ExchangeState, host: str, port: int, synth: str | None = None) -> None:
     app = build_app(state)
     runner = web.AppRunner(app, handle_signals=False, access_log=None)
     await runner.setup()
@@ -52,6 +59,12 @@ async def _serve(state: ExchangeState, host: str, port: int) -> None:
     print(f"  account         {info.account_id}", flush=True)
     print(f"  API key         {info.api_key}", flush=True)
     print(f"  API secret      {info.secret_key}", flush=True)
+    synth_task: asyncio.Task[None] | None = None
+    if synth is not None:
+        from mock_exchange.market.synth import run_wall_clock
+
+        synth_task = asyncio.create_task(run_wall_clock(state, synth, state.config.seed))
+        print(f"  market          synthesized, preset {synth}, seed {state.config.seed}", flush=True)
     print("Press Ctrl-C to stop.", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -61,11 +74,23 @@ async def _serve(state: ExchangeState, host: str, port: int) -> None:
     try:
         await stop.wait()
     finally:
+        if synth_task is not None:
+            synth_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):  # the driver logged it
+                await synth_task
         await runner.cleanup()
         print("mockex serve: stopped", flush=True)
 
 
 def serve(args: argparse.Namespace) -> int:
+    if args.synth is not None:
+        from mock_exchange.market.synth import get_preset
+
+        try:
+            get_preset(args.synth)
+        except ValueError as exc:  # the message lists the preset names
+            print(f"mockex: {exc}", file=sys.stderr)
+            return 2
     try:
         config = load_config(args.config) if args.config else ServerConfig()
         if args.seed is not None:
@@ -85,7 +110,7 @@ def serve(args: argparse.Namespace) -> int:
     gc.freeze()
     gc.set_threshold(50_000, 20, 100)
     try:
-        asyncio.run(_serve(state, args.host, args.port))
+        asyncio.run(_serve(state, args.host, args.port, args.synth))
     except OSError as exc:
         print(f"mockex: cannot listen on {args.host}:{args.port}: {exc.strerror}", file=sys.stderr)
         return 1
@@ -98,6 +123,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "serve":
         return serve(args)
+    if args.command == "record":
+        from mock_exchange.market.recorder import record_main
+
+        return record_main(args)
     return 2
 
 

@@ -1,0 +1,96 @@
+"""Synthesized-market throughput: how many engine events the agent-based market produces per
+second of wall (and CPU) time, in-process, in virtual time.
+
+Plain script (no pytest): ``python benchmarks/bench_synth.py [--minutes N] [--preset calm]
+[--seed S] [--symbols BTCUSDT,ETHUSDT] [--no-tune-gc] [--profile]``.
+
+The market runs in one-second steps with the engine's events drained after each step (as
+the server's publish would); only that is timed, the counting below is not. Counted, from the drained events: orders (OrderUpdate NEW),
+cancels (OrderUpdate CANCELED) and trades (TradeEvent) — the issue's "events" (target
+>= 50,000/s; ABIDES reports about 31,000 messages/s) — and, separately, every engine event
+(also fill reports, book deltas and balance changes). Simulated seconds per wall second and
+frames per simulated second are printed too. A one-minute warm-up (the initial book build)
+is excluded. GC thresholds are raised as ``mockex serve`` does unless ``--no-tune-gc``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import gc
+import pstats
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from mock_exchange.engine.types import OrderUpdate, TradeEvent  # noqa: E402
+from mock_exchange.market.synth import PRESET_NAMES, FeedCounter, SynthMarket  # noqa: E402
+
+
+def run(minutes: int, preset: str, seed: int, symbols: list[str], profile: bool) -> None:
+    t_build = time.perf_counter()
+    market = SynthMarket(None, preset, seed, symbols=symbols)
+    engine = market.engine
+    market.run_for(60_000)
+    engine.drain_events()
+    build_s = time.perf_counter() - t_build
+    feeds = [FeedCounter(engine, s) for s in symbols]
+    orders = cancels = trades = events = 0
+    prof = cProfile.Profile() if profile else None
+    if prof:
+        prof.enable()
+    wall = cpu = 0.0
+    for _ in range(minutes * 60):
+        w0, c0 = time.perf_counter(), time.process_time()
+        market.run_for(1000)
+        batch = engine.drain_events()
+        wall += time.perf_counter() - w0
+        cpu += time.process_time() - c0
+        events += len(batch)
+        for ev in batch:
+            if type(ev) is TradeEvent:
+                trades += 1
+            elif type(ev) is OrderUpdate:
+                x = ev.exec_type
+                if x == "NEW":
+                    orders += 1
+                elif x == "CANCELED":
+                    cancels += 1
+        for f in feeds:
+            f.feed(batch)
+    if prof:
+        prof.disable()
+    sim_s = minutes * 60
+    counted = orders + cancels + trades
+    print(f"preset={preset} seed={seed} symbols={','.join(symbols)} simulated={sim_s}s "
+          f"(after a 60 s warm-up; build+warm-up {build_s:.1f}s wall)")  # fmt: skip
+    print(f"wall={wall:.2f}s cpu={cpu:.2f}s -> {sim_s / wall:,.0f}x real time (wall), {sim_s / cpu:,.0f}x (cpu)")
+    print(f"orders={orders} cancels={cancels} trades={trades} -> {counted / wall:,.0f} events/s wall, "
+          f"{counted / cpu:,.0f} events/s cpu (target >= 50,000)")  # fmt: skip
+    print(f"all engine events={events} -> {events / wall:,.0f}/s wall, {events / cpu:,.0f}/s cpu")
+    for f in feeds:
+        print(f"{f.symbol}: per simulated second bookTicker={f.book_tickers / sim_s:.1f} "
+              f"trades={f.trades / sim_s:.1f} depth@100ms={f.depth_frames / sim_s:.2f} "
+              f"orders={f.orders / sim_s:.1f} cancels={f.cancels / sim_s:.1f}")  # fmt: skip
+    if prof:
+        pstats.Stats(prof).sort_stats("tottime").print_stats(25)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    ap.add_argument("--minutes", type=int, default=10)
+    ap.add_argument("--preset", choices=PRESET_NAMES, default="calm")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--symbols", default="BTCUSDT")
+    ap.add_argument("--no-tune-gc", action="store_true")
+    ap.add_argument("--profile", action="store_true")
+    args = ap.parse_args()
+    if not args.no_tune_gc:
+        gc.set_threshold(50_000, 20, 100)
+    run(args.minutes, args.preset, args.seed, args.symbols.split(","), args.profile)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,149 @@
+"""What a subscriber of the market would see, counted from engine events, and the return
+statistics the calibration compares with real BTCUSDT.
+
+``FeedCounter`` mirrors one symbol's book from ``BookDelta`` events the way the server's
+stream hub does, so its counts are the frames the server would send: a bookTicker frame per
+delta that changes the best bid/ask (price or quantity), a trade frame per ``TradeEvent``,
+and a depth@100ms frame per 100 ms window in which the book changed.
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_left, insort
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
+
+from mock_exchange.engine.types import BookDelta, Event, OrderUpdate, TradeEvent
+
+if TYPE_CHECKING:
+    from mock_exchange.engine import Engine
+
+_ALL = 1 << 62
+
+
+class FeedCounter:
+    """Frame counts of one symbol's public streams, fed engine events in order."""
+
+    def __init__(self, engine: Engine, symbol: str) -> None:
+        self.symbol = symbol
+        uid, bids, asks = engine.depth(symbol, _ALL)
+        self.update_id = uid
+        self.bids = dict(bids)
+        self.asks = dict(asks)
+        self.bid_px = sorted(self.bids)
+        self.ask_px = sorted(self.asks)
+        self.best = self._best()
+        self.book_tickers = 0
+        self.trades = 0
+        self.trade_qty = 0
+        self.depth_frames = 0
+        self._last_window = -1
+        self.orders = 0  # agent and user order placements (OrderUpdate NEW)
+        self.cancels = 0  # OrderUpdate CANCELED
+        self.events = 0  # every event of this symbol or its accounts
+
+    def _best(self) -> tuple[int, int, int, int]:
+        bp = self.bid_px[-1] if self.bid_px else 0
+        ap = self.ask_px[0] if self.ask_px else 0
+        return bp, self.bids[bp] if bp else 0, ap, self.asks[ap] if ap else 0
+
+    def feed(self, events: Iterable[Event]) -> None:
+        symbol = self.symbol
+        for ev in events:
+            self.events += 1
+            if isinstance(ev, BookDelta):
+                if ev.symbol != symbol or ev.last_update_id <= self.update_id:
+                    continue
+                self.update_id = ev.last_update_id
+                _apply(ev.bids, self.bids, self.bid_px)
+                _apply(ev.asks, self.asks, self.ask_px)
+                best = self._best()
+                if best != self.best:
+                    self.best = best
+                    self.book_tickers += 1
+                window = ev.time // 100
+                if window != self._last_window:
+                    self._last_window = window
+                    self.depth_frames += 1
+            elif isinstance(ev, TradeEvent):
+                if ev.symbol == symbol:
+                    self.trades += 1
+                    self.trade_qty += ev.qty
+            elif isinstance(ev, OrderUpdate) and ev.order.symbol == symbol:
+                x = ev.exec_type
+                if x == "NEW":
+                    self.orders += 1
+                elif x == "CANCELED":
+                    self.cancels += 1
+
+    def spread(self) -> int:
+        """Best ask minus best bid (units); 0 when a side is empty."""
+        bp, _, ap, _ = self.best
+        return ap - bp if bp and ap else 0
+
+    def mid(self) -> float:
+        bp, _, ap, _ = self.best
+        return (bp + ap) / 2 if bp and ap else 0.0
+
+    def depth_within(self, bps: float) -> tuple[int, int]:
+        """Base quantity resting within ``bps`` of the mid on the bid and the ask side."""
+        mid = self.mid()
+        if not mid:
+            return 0, 0
+        lo, hi = mid * (1 - bps * 1e-4), mid * (1 + bps * 1e-4)
+        bid = sum(self.bids[p] for p in self.bid_px[bisect_left(self.bid_px, lo) :])
+        ask = sum(self.asks[p] for p in self.ask_px[: bisect_left(self.ask_px, hi)])
+        return bid, ask
+
+
+def _apply(levels: tuple[tuple[int, int], ...], book: dict[int, int], prices: list[int]) -> None:
+    for p, q in levels:
+        if q:
+            if p not in book:
+                insort(prices, p)
+            book[p] = q
+        elif p in book:
+            del book[p]
+            del prices[bisect_left(prices, p)]
+
+
+# ----------------------------------------------------------------------------- statistics
+def log_returns(prices: Sequence[float]) -> list[float]:
+    return [math.log(b / a) for a, b in zip(prices, prices[1:], strict=False) if a > 0 and b > 0]
+
+
+def excess_kurtosis(xs: Sequence[float]) -> float:
+    n = len(xs)
+    if n < 4:
+        return 0.0
+    m = sum(xs) / n
+    v = sum((x - m) ** 2 for x in xs) / n
+    if v == 0:
+        return 0.0
+    return sum((x - m) ** 4 for x in xs) / n / (v * v) - 3.0
+
+
+def autocorr(xs: Sequence[float], lag: int) -> float:
+    n = len(xs)
+    if n <= lag + 1:
+        return 0.0
+    m = sum(xs) / n
+    den = sum((x - m) ** 2 for x in xs)
+    if den == 0:
+        return 0.0
+    return sum((xs[i] - m) * (xs[i + lag] - m) for i in range(n - lag)) / den
+
+
+def stylized_facts(prices: Sequence[float]) -> dict[str, float]:
+    """Excess kurtosis, lag-1 autocorrelation of returns and the mean autocorrelation of
+    absolute returns over lags 1..5 (volatility clustering) of a price series."""
+    r = log_returns(prices)
+    a = [abs(x) for x in r]
+    return {
+        "n": float(len(r)),
+        "excess_kurtosis": excess_kurtosis(r),
+        "acf1": autocorr(r, 1),
+        "abs_acf_1_5": sum(autocorr(a, k) for k in range(1, 6)) / 5,
+        "std_bps": (sum(x * x for x in r) / len(r)) ** 0.5 * 1e4 if r else 0.0,
+    }
