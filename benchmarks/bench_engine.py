@@ -1,14 +1,18 @@
 """Engine throughput: a seeded mixed order flow on one symbol, reported as orders/s.
 
 Plain script (no pytest): ``python benchmarks/bench_engine.py [--ops N] [--seed S]
-[--filters none|basic|full] [--tune-gc] [--profile]``. The flow is 60 % passive limit orders
-around a fixed mid, 25 % cancels of random resting orders, 15 % crossing orders (IOC limits
-and MARKETs) from 10 accounts, with
-the symbol's default STP mode (so some crossings are self-trade prevented). Events are
-drained after every operation, as a server would. Timing covers engine calls only; the
-random draws are prepared beforehand. Both wall and process CPU time are reported (the CPU
-figure is the fairer one on a shared machine); conservation of every asset is checked at
-the end.
+[--filters none|basic|full] [--gc default|tuned|both] [--profile]``. The flow is 60 % passive
+limit orders around a fixed mid, 25 % cancels of random resting orders, 15 % crossing orders
+(IOC limits and MARKETs) from 10 accounts, with the symbol's default STP mode (so some
+crossings are self-trade prevented). Events are drained after every operation, as a server
+would. Timing covers engine calls only; the random draws are prepared beforehand. Both wall
+and process CPU time are reported (the CPU figure is the fairer one on a shared machine; the
+load average is printed with it); conservation of every asset is checked at the end.
+
+Garbage collection: ``--gc default`` runs with the interpreter's thresholds; ``--gc tuned``
+raises them (``gc.set_threshold(100_000, 50, 1000)``, as a server can: ``mockex serve`` freezes
+and raises them too); ``--gc both`` runs the flow once each way. Every result line says which
+it is. The engine itself never touches the collector.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import gc
+import os
 import pstats
 import random
 import sys
@@ -84,7 +89,10 @@ def _totals(eng: Engine) -> dict[str, int]:
     return tot
 
 
-def run(n: int, seed: int, filters: str, profile: bool) -> None:
+GC_TUNED = (100_000, 50, 1000)
+
+
+def run(n: int, seed: int, filters: str, profile: bool, gc_label: str = "default") -> None:
     clock = ManualClock()
     eng = Engine(clock=clock)
     eng.add_symbol(make_spec(filters))
@@ -154,8 +162,9 @@ def run(n: int, seed: int, filters: str, profile: bool) -> None:
         prof.disable()
     total = sum(counts.values())
     st = eng._states["BTCUSDT"]
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     print(f"ops={total} wall={elapsed:.3f}s cpu={cpu:.3f}s -> {total / elapsed:,.0f} orders/s wall, "
-          f"{total / cpu:,.0f} orders/s cpu (filters={filters})")  # fmt: skip
+          f"{total / cpu:,.0f} orders/s cpu (filters={filters}, gc={gc_label}, load average {load})")  # fmt: skip
     print("mix: " + ", ".join(f"{k}={v} ({v / total:.1%})" for k, v in counts.items()))
     print(f"trades={st.next_trade_id - 1} update_ids={st.update_id} open_orders="
           f"{sum(len(d) for d in st.open_by_account.values())} bid_levels={len(st.bid_prices)} "
@@ -171,11 +180,23 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--filters", choices=("none", "basic", "full"), default="basic")
     ap.add_argument("--profile", action="store_true")
-    ap.add_argument("--tune-gc", action="store_true", help="raise the GC thresholds (as a server could)")
+    ap.add_argument(
+        "--gc", choices=("default", "tuned", "both"), default="default",
+        help="collector thresholds: the interpreter's, raised (as a server could), or one run each",
+    )  # fmt: skip
+    ap.add_argument("--tune-gc", action="store_true", help="same as --gc tuned")
     args = ap.parse_args()
-    if args.tune_gc:
-        gc.set_threshold(100_000, 50, 1000)
-    run(args.ops, args.seed, args.filters, args.profile)
+    modes = ["tuned"] if args.tune_gc else ["default", "tuned"] if args.gc == "both" else [args.gc]
+    default_thresholds = gc.get_threshold()
+    for mode in modes:
+        gc.collect()
+        if mode == "tuned":
+            gc.set_threshold(*GC_TUNED)
+            label = "tuned" + str(GC_TUNED).replace(" ", "")
+        else:
+            gc.set_threshold(*default_thresholds)
+            label = "default"
+        run(args.ops, args.seed, args.filters, args.profile, label)
 
 
 if __name__ == "__main__":

@@ -186,7 +186,7 @@ def _levels(changed: set[int], levels: dict[int, Level], descending: bool) -> tu
         lv = levels.get(p)
         return ((p, lv.qty if lv is not None else 0),)
     out = tuple(
-        (p, lv.qty if (lv := levels.get(p)) is not None else 0) for p in sorted(changed, reverse=descending)
+        [(p, lv.qty if (lv := levels.get(p)) is not None else 0) for p in sorted(changed, reverse=descending)]
     )
     changed.clear()
     return out

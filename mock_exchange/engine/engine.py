@@ -15,7 +15,7 @@ from typing import Any
 from mock_exchange.engine.accounts import DEFAULT_RATE, Account
 from mock_exchange.engine.core import SymbolState, order_update, snapshot
 from mock_exchange.engine.events import balance_change, book_delta
-from mock_exchange.engine.filters import check_order, limit_passes, market_passes
+from mock_exchange.engine.filters import limit_passes, market_passes
 from mock_exchange.engine.queries import QueriesMixin
 from mock_exchange.engine.stops import StopsMixin, would_trigger
 from mock_exchange.engine.symbols import SYMBOL_STATUSES, SymbolSpec
@@ -27,15 +27,8 @@ from mock_exchange.engine.types import (
     LIMIT_MAKER,
     MARKET,
     NEW,
-    ORDER_TYPES,
     PARTIALLY_FILLED,
     SELL,
-    STOP_LOSS,
-    STOP_LOSS_LIMIT,
-    STOP_TYPES,
-    TAKE_PROFIT,
-    TAKE_PROFIT_LIMIT,
-    TIME_IN_FORCES,
     X_CANCELED,
     BalanceChange,
     EngineError,
@@ -45,30 +38,16 @@ from mock_exchange.engine.types import (
     PlaceResult,
 )
 from mock_exchange.engine.units import SCALE
+from mock_exchange.engine.validation import (
+    INSUFFICIENT,
+    LIMIT_PRICED,
+    STOP_TYPE_SET,
+    TIF_SET,
+    ValidationMixin,
+)
 
-INSUFFICIENT = "Account has insufficient balance for requested action."
-_UNSUPPORTED_TYPE_MSG = {
-    MARKET: "Market orders are not supported for this symbol.",
-    STOP_LOSS: "Stop loss orders are not supported for this symbol.",
-    STOP_LOSS_LIMIT: "Stop loss limit orders are not supported for this symbol.",
-    TAKE_PROFIT: "Take profit orders are not supported for this symbol.",
-    TAKE_PROFIT_LIMIT: "Take profit limit orders are not supported for this symbol.",
-}
-_ORDER_TYPE_SET = frozenset(ORDER_TYPES)
-_STOP_TYPE_SET = frozenset(STOP_TYPES)
-_LIMIT_PRICED = frozenset((LIMIT, LIMIT_MAKER, STOP_LOSS_LIMIT, TAKE_PROFIT_LIMIT))
-_NEEDS_TIF = frozenset((LIMIT, STOP_LOSS_LIMIT, TAKE_PROFIT_LIMIT))
-_TIF_SET = frozenset(TIME_IN_FORCES)
 _CANCEL_RESTRICTIONS = ("", "ONLY_NEW", "ONLY_PARTIALLY_FILLED")
 _REPLACE_MODES = ("STOP_ON_FAILURE", "ALLOW_FAILURE")
-
-
-def _mandatory(name: str) -> EngineError:
-    return EngineError(-1102, f"Mandatory parameter '{name}' was not sent, was empty/null, or malformed.")
-
-
-def _not_required(name: str) -> EngineError:
-    return EngineError(-1106, f"Parameter '{name}' sent when not required.")
 
 
 @dataclass(slots=True)
@@ -86,7 +65,7 @@ class CancelReplaceResult:
     new_error: EngineError | None
 
 
-class Engine(StopsMixin, QueriesMixin):
+class Engine(ValidationMixin, StopsMixin, QueriesMixin):
     """A pure, synchronous matching engine for Binance-Spot-like symbols (see contract)."""
 
     def __init__(self, clock: Callable[[], int] | None = None) -> None:
@@ -152,181 +131,6 @@ class Engine(StopsMixin, QueriesMixin):
         self._events = []
         return events
 
-    # ------------------------------------------------------------------ validation
-    def _check_params(
-        self,
-        spec: SymbolSpec,
-        side: str,
-        otype: str,
-        quantity: int,
-        quote_order_qty: int,
-        price: int,
-        time_in_force: str,
-        stop_price: int,
-        iceberg_qty: int,
-        stp_mode: str,
-        strategy_type: int | None,
-    ) -> tuple[str, str]:
-        """Static rules of the order itself; returns (stored timeInForce, effective STP mode)."""
-        if side != BUY and side != SELL:
-            raise EngineError(-1117, "Invalid side.")
-        if otype not in _ORDER_TYPE_SET:
-            raise EngineError(-1116, "Invalid orderType.")
-        if otype not in spec.order_types:
-            raise EngineError(-2010, _UNSUPPORTED_TYPE_MSG.get(otype, "Unsupported order combination"))
-        if (quantity | quote_order_qty | price | stop_price | iceberg_qty) < 0:  # any negative
-            name = ("quantity" if quantity < 0 else "quoteOrderQty" if quote_order_qty < 0
-                    else "price" if price < 0 else "stopPrice" if stop_price < 0 else "icebergQty")  # fmt: skip
-            raise _mandatory(name)
-        if otype == MARKET:
-            if time_in_force:
-                raise EngineError(-1114, "TimeInForce parameter sent when not required.")
-            if price:
-                raise _not_required("price")
-            if stop_price:
-                raise _not_required("stopPrice")
-            if iceberg_qty:
-                raise _not_required("icebergQty")
-            if quantity and quote_order_qty:
-                raise _not_required("quoteOrderQty")
-            if not quantity and not quote_order_qty:
-                raise EngineError(
-                    -1102, "Param 'quantity' or 'quoteOrderQty' must be sent, but both were empty/null!"
-                )
-            if quote_order_qty and not spec.quote_order_qty_market_allowed:
-                raise EngineError(-2010, "Quote order qty market orders are not support for this symbol.")
-            tif = ""
-        else:
-            if quote_order_qty:
-                raise _not_required("quoteOrderQty")
-            if not quantity:
-                raise _mandatory("quantity")
-            if otype in _LIMIT_PRICED:
-                if not price:
-                    raise _mandatory("price")
-            elif price:
-                raise _not_required("price")
-            if otype in _STOP_TYPE_SET:
-                if not stop_price:
-                    raise _mandatory("stopPrice")
-            elif stop_price:
-                raise _not_required("stopPrice")
-            if otype in _NEEDS_TIF:
-                if not time_in_force:
-                    raise _mandatory("timeInForce")
-                if time_in_force not in _TIF_SET:
-                    raise EngineError(-1115, "Invalid timeInForce.")
-                tif = time_in_force
-            elif otype == LIMIT_MAKER:
-                if time_in_force and time_in_force != GTC:
-                    raise EngineError(-1114, "TimeInForce parameter sent when not required.")
-                tif = GTC
-            else:
-                if time_in_force:
-                    raise EngineError(-1114, "TimeInForce parameter sent when not required.")
-                tif = ""
-            if iceberg_qty:
-                if otype not in _LIMIT_PRICED:
-                    raise _not_required("icebergQty")
-                if not spec.iceberg_allowed:
-                    raise EngineError(-2010, "Iceberg orders are not supported for this symbol.")
-                if tif != GTC:
-                    raise EngineError(-2010, "Unsupported order combination")
-                if iceberg_qty >= quantity:
-                    raise EngineError(-2010, "IcebergQty exceeds QTY.")
-        stp = stp_mode or spec.default_stp_mode
-        if stp not in spec.allowed_stp_modes:
-            raise EngineError(-1013, "This symbol does not allow the specified self-trade prevention mode.")
-        if strategy_type is not None and strategy_type < 1_000_000:
-            raise EngineError(-1134, "strategyType was less than 1000000.")
-        return tif, stp
-
-    def _check_filters(
-        self,
-        st: SymbolState,
-        account_id: str,
-        side: str,
-        otype: str,
-        quantity: int,
-        quote_order_qty: int,
-        price: int,
-        stop_price: int,
-        iceberg_qty: int,
-        now: int,
-        replacing: Order | None = None,
-    ) -> None:
-        """filters.check_order with the reference price and this account's open-order counts.
-
-        The common shapes first try the quick bound checks (``filters.limit_passes`` /
-        ``market_passes``); only an order they cannot accept pays for ``check_order``, which
-        then reports the failing filter. Algo and iceberg counts are only taken when the
-        order is of the kind their filters limit.
-        """
-        ref: int | None = None
-        mins = (
-            st.ref_priced if otype in _LIMIT_PRICED else st.ref_market if otype == MARKET and quantity else -1
-        )
-        if mins >= 0:
-            key_tid = st.next_trade_id
-            c_mins, c_now, c_tid, c_ref = st.ref_cache
-            if c_mins == mins and c_now == now and c_tid == key_tid:
-                ref = c_ref
-            else:
-                ref = self.market_data.avg_price(st.symbol, mins, now)
-                st.ref_cache = (mins, now, key_tid, ref)
-        opened = st.open_by_account.get(account_id)
-        n_open = len(opened) if opened else 0
-        if replacing is not None and n_open:
-            n_open -= 1
-        if not (stop_price or iceberg_qty or quote_order_qty):
-            if otype == LIMIT or otype == LIMIT_MAKER:
-                if limit_passes(st.quick, side == BUY, price, quantity, ref, n_open):
-                    return
-            elif otype == MARKET and market_passes(st.quick, quantity, ref, n_open):
-                return
-        spec = st.spec
-        n_algo = n_ice = 0
-        count_algo = spec.max_num_algo_orders is not None and otype in _STOP_TYPE_SET
-        count_ice = spec.max_num_iceberg_orders is not None and iceberg_qty > 0
-        if opened and (count_algo or count_ice):
-            for o in opened.values():
-                if o is replacing:
-                    continue
-                if o.type in _STOP_TYPE_SET:
-                    n_algo += 1
-                if o.iceberg_qty:
-                    n_ice += 1
-        check_order(
-            spec, side=side, type=otype, price=price, quantity=quantity, quote_order_qty=quote_order_qty,
-            stop_price=stop_price, iceberg_qty=iceberg_qty, ref_price=ref, open_orders=n_open,
-            open_algo_orders=n_algo, open_iceberg_orders=n_ice,
-        )  # fmt: skip
-
-    def _lock_need(
-        self,
-        st: SymbolState,
-        account_id: str,
-        side: str,
-        otype: str,
-        quantity: int,
-        quote_order_qty: int,
-        price: int,
-        stop_price: int,
-        stp: str,
-    ) -> int:
-        """Funds the order must lock: quote for BUY, base for SELL (MARKET: from a book walk)."""
-        if side == BUY:
-            if otype == MARKET:
-                if quote_order_qty:
-                    return quote_order_qty
-                return self._buy_cost_bound(st, quantity, account_id, stp)
-            if otype == STOP_LOSS or otype == TAKE_PROFIT:
-                return stop_price * quantity // SCALE
-            return price * quantity // SCALE
-        if otype == MARKET and quote_order_qty:
-            return self._sell_base_for_quote(st, quote_order_qty, account_id, stp)
-        return quantity
-
     # ------------------------------------------------------------------ order entry
     def place_order(
         self,
@@ -360,18 +164,19 @@ class Engine(StopsMixin, QueriesMixin):
         # The common shapes (a plain LIMIT with a valid timeInForce, a MARKET by quantity) meet
         # every static rule once these few tests hold; anything else gets the full check.
         stp = stp_mode or spec.default_stp_mode
-        if (
+        quick = (
             (side == BUY or side == SELL)
             and quantity > 0
             and not (quote_order_qty or stop_price or iceberg_qty)
             and (
-                (type == LIMIT and price > 0 and time_in_force in _TIF_SET)
+                (type == LIMIT and price > 0 and time_in_force in TIF_SET)
                 or (type == MARKET and not price and not time_in_force)
             )
             and type in spec.order_types
             and stp in spec.allowed_stp_modes
             and (strategy_type is None or strategy_type >= 1_000_000)
-        ):
+        )
+        if quick:
             tif = time_in_force
         else:
             tif, stp = self._check_params(
@@ -384,10 +189,21 @@ class Engine(StopsMixin, QueriesMixin):
             if prev is not None and (prev.status == NEW or prev.status == PARTIALLY_FILLED):
                 raise EngineError(-2010, "Duplicate order sent.")
         now = self._clock()
-        self._check_filters(
-            st, account_id, side, type, quantity, quote_order_qty, price, stop_price, iceberg_qty, now
-        )
-        is_stop = type in _STOP_TYPE_SET
+        opened = st.open_by_account.get(account_id)
+        if quick:
+            # The quick filter bounds (see _check_filters); only a failure pays for the full check.
+            mins = st.ref_priced if type == LIMIT else st.ref_market
+            ref = self._ref_price(st, mins, now) if mins >= 0 else None
+            n_open = len(opened) if opened else 0
+            if type == LIMIT:
+                quick = limit_passes(st.quick, side == BUY, price, quantity, ref, n_open)
+            else:
+                quick = market_passes(st.quick, quantity, ref, n_open)
+        if not quick:
+            self._check_filters(
+                st, account_id, side, type, quantity, quote_order_qty, price, stop_price, iceberg_qty, now
+            )
+        is_stop = type in STOP_TYPE_SET
         order = Order(
             0 if test else st.next_order_id, symbol, account_id, client_order_id, side, type, tif, price,
             quantity, quote_order_qty, stop_price, iceberg_qty, stp, now, now, NEW, 0, 0,
@@ -404,7 +220,7 @@ class Engine(StopsMixin, QueriesMixin):
                     raise EngineError(-2010, "Order would immediately match and take.")
             elif st.bid_prices and st.bid_prices[-1] >= price:
                 raise EngineError(-2010, "Order would immediately match and take.")
-        if type in _LIMIT_PRICED:
+        if type in LIMIT_PRICED:
             notional = price * quantity // SCALE
             if notional <= 0:
                 raise EngineError(-2010, "Price * QTY is zero or less.")
@@ -442,7 +258,6 @@ class Engine(StopsMixin, QueriesMixin):
         if by_cid is None:
             by_cid = st.client_ids[account_id] = {}
         by_cid[order.client_order_id] = order
-        opened = st.open_by_account.get(account_id)
         if opened is None:
             opened = st.open_by_account[account_id] = {}
         opened[oid] = order
@@ -450,10 +265,14 @@ class Engine(StopsMixin, QueriesMixin):
         events = self._events
         events.append(order_update(order, NEW, now, self._exec_id))
         fills: list[Fill] = []
-        if not is_stop and tif == GTC and (
-            (not st.ask_prices or st.ask_prices[0] > price)
-            if side == BUY
-            else (not st.bid_prices or st.bid_prices[-1] < price)
+        if (
+            not is_stop
+            and tif == GTC
+            and (
+                (not st.ask_prices or st.ask_prices[0] > price)
+                if side == BUY
+                else (not st.bid_prices or st.bid_prices[-1] < price)
+            )
         ):
             # Passive GTC limit (the common case): straight onto the book, nothing to match.
             # Its one changed level and one changed balance are reported directly (what
@@ -518,8 +337,21 @@ class Engine(StopsMixin, QueriesMixin):
         cancel_restrictions: str = "",
     ) -> Order:
         """Cancel one open order; returns its final state (a copy)."""
-        st = self._state(symbol)
-        o = self._cancelable(st, account_id, order_id, orig_client_order_id, cancel_restrictions)
+        st = self._states.get(symbol)
+        if st is None:
+            raise EngineError(-1121, "Invalid symbol.")
+        # By order id alone, an open order of a trading account (the common case) needs no
+        # further checks; anything else goes through the full rules and their errors.
+        o = st.orders.get(order_id) if order_id is not None else None
+        if (
+            o is None
+            or orig_client_order_id
+            or cancel_restrictions
+            or o.account_id != account_id
+            or not (o.status == NEW or o.status == PARTIALLY_FILLED)
+            or not self.accounts[account_id].can_trade
+        ):
+            o = self._cancelable(st, account_id, order_id, orig_client_order_id, cancel_restrictions)
         now = self._clock()
         if not o.is_working:  # an untriggered stop
             self._cancel(st, o, now, new_client_order_id)

@@ -149,7 +149,7 @@ class SymbolTape:
         self.t_max = NEVER
         self.tot_v = 0
         self.tot_qv = 0
-        self.aggs: list[list[int]] = []
+        self.aggs: list[list[int] | tuple[int, ...]] = []
         self.a_off = 0
         self.agg_id = 0
         self.agg_last: list[int] | None = None
@@ -232,8 +232,12 @@ class SymbolTape:
         bm = ev.is_buyer_maker
         taker = ev.seller_order_id if bm else ev.buyer_order_id
         ag = [self.agg_id, ev.price, ev.qty, ev.trade_id, ev.trade_id, ev.time, bm, taker]
-        self.agg_last = ag
         aggs = self.aggs
+        if self.agg_last is not None:
+            # The previous aggregate is final: keep it as a tuple, which the garbage collector
+            # stops tracking (a long tape of lists would make every full collection slower).
+            aggs[-1] = tuple(self.agg_last)
+        self.agg_last = ag
         aggs.append(ag)
         if len(aggs) - self.a_off > self.cap:
             self.a_off += 1

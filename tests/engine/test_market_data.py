@@ -749,7 +749,9 @@ def test_avg_price_in_a_dense_second_is_exact() -> None:
 
 @settings(max_examples=200, deadline=None)
 @given(
-    gaps=st.lists(st.sampled_from([0, 0, 1, 7, 400, 999, 1000, 59_000, 61_000, HOUR]), min_size=1, max_size=90),
+    gaps=st.lists(
+        st.sampled_from([0, 0, 1, 7, 400, 999, 1000, 59_000, 61_000, HOUR]), min_size=1, max_size=90
+    ),
     caps=st.tuples(*(st.integers(1, 12) for _ in range(5))),
     probe=st.integers(-2 * HOUR, 2 * HOUR),
     mins=st.integers(1, 90),
