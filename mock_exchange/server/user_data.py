@@ -17,7 +17,6 @@ import itertools
 import logging
 import random
 import string
-import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -77,18 +76,6 @@ class UserDataHub:
         self.ttl_ms = ttl_ms
         if self._rng is None:
             self._rng = random.Random(seed * 1_000_003 + 64)
-
-    def adopt(self, old: UserDataHub) -> None:
-        """Take over ``old``'s subscriptions and listenKeys (after a state reset)."""
-        if old._reg is self._reg:
-            return
-        mine, self._reg = self._reg, old._reg
-        for account, sinks in mine.subs.items():
-            self._reg.subs.setdefault(account, {}).update(sinks)
-        self._reg.keys.update(mine.keys)
-        self._reg.key_of_account.update(mine.key_of_account)
-        if self._rng is None:
-            self._rng = old._rng
 
     def _now(self) -> int | None:
         return self._clock() if self._clock is not None else None
@@ -236,17 +223,10 @@ def _deliver(targets: dict[int, Sink], payload: dict[str, Any]) -> None:
         _call(sink, payload)
 
 
-_LAST_HUB: weakref.WeakKeyDictionary[ExchangeState, UserDataHub] = weakref.WeakKeyDictionary()
-
-
 def hub_of(state: ExchangeState) -> UserDataHub:
-    """``state.user_data``, bound to the state's clock and settings, carrying over the
-    subscriptions of the hub a ``reset`` replaced."""
+    """``state.user_data`` (one hub for the state's lifetime; it survives ``reset``), bound to the
+    state's clock and settings."""
     hub = state.user_data
-    previous = _LAST_HUB.get(state)
-    if previous is not None and previous is not hub:
-        hub.adopt(previous)
-    _LAST_HUB[state] = hub
     hub.bind(state.clock, state.config.seed, state.config.websocket.listen_key_ttl_ms)
     return hub
 
