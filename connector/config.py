@@ -66,6 +66,24 @@ class VenueConfig:
         return replace(self, api_key=api_key, api_secret=api_secret, private_key_pem=private_key_pem)
 
     @classmethod
+    def _preset(
+        cls,
+        urls: tuple[str, str, str],
+        api_key: str | None,
+        api_secret: str | None,
+        private_key_pem: str | None,
+        clock: Clock | None,
+        recv_window_ms: int,
+        request_timeout_s: float,
+    ) -> VenueConfig:
+        """One of the venue's published URL sets with the caller's credentials and clock."""
+        rest, stream, ws_api = urls
+        return cls(
+            rest, stream, ws_api, api_key, api_secret, private_key_pem,
+            clock if clock is not None else WallClock(), recv_window_ms, request_timeout_s,
+        )
+
+    @classmethod
     def live(
         cls,
         api_key: str | None = None,
@@ -76,9 +94,9 @@ class VenueConfig:
         request_timeout_s: float = 10,
     ) -> VenueConfig:
         """Production Binance Spot."""
-        return cls(
-            LIVE_REST_URL, LIVE_STREAM_URL, LIVE_WS_API_URL, api_key, api_secret, private_key_pem,
-            clock if clock is not None else WallClock(), recv_window_ms, request_timeout_s,
+        return cls._preset(
+            (LIVE_REST_URL, LIVE_STREAM_URL, LIVE_WS_API_URL), api_key, api_secret, private_key_pem, clock,
+            recv_window_ms, request_timeout_s,
         )
 
     @classmethod
@@ -92,9 +110,9 @@ class VenueConfig:
         request_timeout_s: float = 10,
     ) -> VenueConfig:
         """The Spot testnet (testnet.binance.vision)."""
-        return cls(
-            TESTNET_REST_URL, TESTNET_STREAM_URL, TESTNET_WS_API_URL, api_key, api_secret, private_key_pem,
-            clock if clock is not None else WallClock(), recv_window_ms, request_timeout_s,
+        return cls._preset(
+            (TESTNET_REST_URL, TESTNET_STREAM_URL, TESTNET_WS_API_URL), api_key, api_secret, private_key_pem, clock,
+            recv_window_ms, request_timeout_s,
         )
 
     @classmethod
@@ -108,9 +126,9 @@ class VenueConfig:
         request_timeout_s: float = 10,
     ) -> VenueConfig:
         """Demo mode (demo-api.binance.com)."""
-        return cls(
-            DEMO_REST_URL, DEMO_STREAM_URL, DEMO_WS_API_URL, api_key, api_secret, private_key_pem,
-            clock if clock is not None else WallClock(), recv_window_ms, request_timeout_s,
+        return cls._preset(
+            (DEMO_REST_URL, DEMO_STREAM_URL, DEMO_WS_API_URL), api_key, api_secret, private_key_pem, clock,
+            recv_window_ms, request_timeout_s,
         )
 
     @classmethod
