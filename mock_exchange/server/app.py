@@ -139,11 +139,36 @@ async def venue_shaped_errors(
         return json_response(dict(_UNKNOWN), 500)
 
 
+@web.middleware
+async def wire_journal(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    """Show REST requests and replies to the state's wire taps (scenario journals)."""
+    taps = request.app[STATE].wire_taps
+    if not taps or request.path.startswith("/_mock") or request.headers.get("Upgrade"):
+        return await handler(request)
+    body = (await request.text()) if request.can_read_body else ""
+    req = {"method": request.method, "path": request.path, "query": request.query_string, "body": body}
+    for tap in taps:
+        tap("rest_request", req)
+    response = await handler(request)
+    reply: dict[str, Any] = {"method": request.method, "path": request.path, "status": response.status}
+    if isinstance(response, web.Response) and response.body is not None:
+        raw = response.body
+        reply["body"] = raw.decode() if isinstance(raw, bytes | bytearray) else str(raw)
+    weight = response.headers.get("X-MBX-USED-WEIGHT-1M")
+    if weight is not None:
+        reply["usedWeight1m"] = int(weight)
+    for tap in taps:
+        tap("rest_response", reply)
+    return response
+
+
 def build_app(state: ExchangeState | None = None) -> web.Application:
     """The full server: Binance REST under /api/v3 and the control plane under /_mock."""
     from mock_exchange.server import control, routes_account, routes_market, routes_trade, streams, ws_api
 
-    app = web.Application(middlewares=[venue_shaped_errors], client_max_size=1024 * 1024)
+    app = web.Application(middlewares=[wire_journal, venue_shaped_errors], client_max_size=1024 * 1024)
     st = state or ExchangeState()
     app[STATE] = st
     app[UUIDS] = random.Random(st.config.seed + 7919)

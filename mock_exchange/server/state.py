@@ -9,6 +9,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from mock_exchange.clock import Clock, wall_clock_ms
 from mock_exchange.config import AccountConfig, ServerConfig
@@ -22,6 +23,9 @@ from mock_exchange.server.user_data import UserDataHub
 
 _ID_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 EventListener = Callable[[list[Event]], None]
+WireTap = Callable[[str, dict[str, Any]], None]
+"""Sees every wire message: ``(kind, data)`` with kind rest_request | rest_response | ws_in |
+ws_out | stream_out (scenario journals; empty lists cost nothing)."""
 
 
 @dataclass(slots=True)
@@ -52,6 +56,8 @@ class ExchangeState:
         self.base_clock: Clock = clock or wall_clock_ms
         self.clock_skew_ms = 0
         self.listeners: list[EventListener] = []
+        self.wire_taps: list[WireTap] = []  # REST and WebSocket-API messages
+        self.stream_taps: list[WireTap] = []  # market-stream frames (many: opt-in)
         # User-data subscriptions and listen keys live on connections, so they outlive a reset.
         self.user_data = UserDataHub()
         self.faults = FaultPlan(self)

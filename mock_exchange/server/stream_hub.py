@@ -95,6 +95,8 @@ class Conn:
         return (COMBINED_BIT if self.combined else 0) | (MICRO_BIT if self.micro else 0)
 
     def push(self, frame: bytes) -> None:
+        if self.hub.state.stream_taps:
+            self.hub.tap(self, frame)
         self.out.append(frame)
         self.out_size += len(frame)
         if not self.dirty:
@@ -219,6 +221,13 @@ class StreamHub:
         self.dropped_slow = 0
         self.stalled: list[Conn] = []  # dirty connections held back by a stall_streams fault
         self._stall_handle: asyncio.TimerHandle | None = None
+
+    def tap(self, conn: Conn, frame: bytes) -> None:
+        """Show one outgoing frame (its JSON text) to the state's stream taps."""
+        n = frame[1] & 0x7F
+        text = frame[2 + (2 if n == 126 else 8 if n == 127 else 0):].decode()
+        for tap in self.state.stream_taps:
+            tap("stream_out", {"conn": id(conn) & 0xFFFF, "text": text})
 
     # ------------------------------------------------------------------ connections
     def open(self, transport: asyncio.Transport, combined: bool, micro: bool) -> Conn:

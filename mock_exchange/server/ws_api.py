@@ -90,6 +90,8 @@ def _frame_error(req_id: Any, err: BinanceError) -> dict[str, Any]:
 
 def handle_text(sess: WsSession, methods: dict[str, Method], text: str) -> None:
     """Serve one text frame: queue exactly one response frame (plus any events it causes)."""
+    for tap in sess.state.wire_taps:
+        tap("ws_in", {"text": text})
     try:
         frame = orjson.loads(text)
     except orjson.JSONDecodeError:

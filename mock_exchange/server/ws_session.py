@@ -88,6 +88,9 @@ class WsSession:
 
     def send(self, obj: Any) -> None:
         """Queue one JSON text frame."""
+        if self.state.wire_taps:
+            for tap in self.state.wire_taps:
+                tap("ws_out", {"frame": obj})
         self._put((_TEXT, orjson.dumps(obj).decode()))
 
     def event_times(self, payload: dict[str, Any]) -> dict[str, Any]:
