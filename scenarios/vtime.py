@@ -21,9 +21,10 @@ import selectors
 import time
 from collections.abc import Callable
 from concurrent.futures import Executor
-from typing import Any, TypeVar
+from typing import Any, TypeVar, TypeVarTuple, Unpack
 
 T = TypeVar("T")
+Ts = TypeVarTuple("Ts")
 
 
 
@@ -100,7 +101,8 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
             self._vt += seconds
             self.jumps += 1
 
-    def run_in_executor(self, executor: Executor | None, func: Callable[..., T], *args: Any) -> asyncio.Future[T]:
+    def run_in_executor(self, executor: Executor | None, func: Callable[[Unpack[Ts]], T],
+                        *args: Unpack[Ts]) -> asyncio.Future[T]:
         fut = super().run_in_executor(executor, func, *args)
         self.threads_busy += 1
 
