@@ -74,6 +74,8 @@ class ServerConfig:
     listen_key: bool = True
     websocket: WebSocketSettings = field(default_factory=WebSocketSettings)
     source: str = "<defaults>"
+    # Symbols given inline (our compact symbols config entries); they replace ``symbols``.
+    inline_symbols: list[dict[str, Any]] | None = None
 
 
 class _Locator:

@@ -73,7 +73,11 @@ class ExchangeState:
         self.rng = random.Random(cfg.seed)
         self._id_rng = random.Random(cfg.seed * 7 + 3)
         self.engine = Engine(clock=self.clock)
-        for spec in load_symbols(cfg.symbols):
+        if cfg.inline_symbols is not None:
+            specs = symbol_loader.load_symbols_config({"symbols": cfg.inline_symbols})
+        else:
+            specs = load_symbols(cfg.symbols)
+        for spec in specs:
             self.engine.add_symbol(spec)
         self.keys = KeyStore()
         rl = cfg.rate_limits
