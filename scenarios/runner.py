@@ -171,7 +171,7 @@ async def _play(scenario: Scenario, loop: VirtualTimeLoop, clock: VirtualClock, 
         pair = scenario.strategy.trading_pair
         symbol = pair.replace("-", "")
         market = Market(venue, [pair])
-        journal.add("runner", {"event": "connector_start", "base_url": server.base_url})
+        journal.add("runner", {"event": "connector_start"})
         await market.start_network()
         await market.wait_until_ready(READY_TIMEOUT_S)
         journal.add("runner", {"event": "connector_ready"})
