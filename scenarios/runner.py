@@ -200,7 +200,7 @@ async def _play(scenario: Scenario, loop: VirtualTimeLoop, clock: VirtualClock, 
             failed.cancel()
         await host.stop(10.0)
         if host.error:
-            record.error = f"strategy {scenario.strategy.name} raised:\n{host.error}"
+            record.error = str(host.error)
             at = host.error_at_ms or clock()
             line = journal.add("event", {"event": "strategy_error"})
             record.events.append(RunEvent(at, "strategy_error", {"strategy": scenario.strategy.name}, line))
@@ -234,7 +234,7 @@ def _finish(record: RunRecord, observer: Observer, market: Market, host: Any) ->
     record.tracker_balances = {a: v for a, v in sorted(market.get_all_balances().items()) if v}
     metrics: dict[str, Any] = {}
     with contextlib.suppress(Exception):
-        metrics.update({f"strategy.{k}": v for k, v in sorted(host.strategy.metrics().items())})
+        metrics.update({f"strategy.{k}": v for k, v in sorted(host.metrics().items())})
     record.metrics.update(metrics)
 
 
