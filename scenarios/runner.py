@@ -234,7 +234,7 @@ def _finish(record: RunRecord, observer: Observer, market: Market, host: Any) ->
     record.tracker_balances = {a: v for a, v in sorted(market.get_all_balances().items()) if v}
     metrics: dict[str, Any] = {}
     with contextlib.suppress(Exception):
-        metrics.update({f"strategy.{k}": v for k, v in sorted(host.metrics().items())})
+        metrics.update(sorted(host.metrics().items()))  # the runner's own figures win a name clash
     record.metrics.update(metrics)
 
 
