@@ -3,9 +3,10 @@
 What it adds beyond Hummingbot's Binance market (issue 4 §2):
 
 * A timeout, 5xx or -1006/-1007 on a placement or cancel leaves the order UNKNOWN, not failed.
-  It is looked up by ``origClientOrderId`` until the venue's answer settles it; an order the
-  venue does not know ``lost_after`` times in a row raises an ``OrderLostEvent`` and stays
-  watched (``lost_orders``) for ``lost_watch_s``.
+  It is looked up by ``origClientOrderId`` until the venue's answer settles it. A placement the
+  venue does not know ``lost_after`` times in a row was never placed (a failure, source
+  "reconciliation"); an acknowledged order it stops knowing raises an ``OrderLostEvent``
+  (``lost_orders``). Both stay watched for ``lost_watch_s`` in case the venue reports them late.
 * Fills are deduplicated by trade id across the order answer, the user stream and REST
   polling; completed/cancelled/expired events wait for all fills (``OrderTracker``).
 * REST polling (open orders, order status, trades, balances) keeps state right when the user
@@ -273,7 +274,8 @@ class Market:
 
     @property
     def lost_orders(self) -> dict[str, InFlightOrder]:
-        return self.tracker.lost
+        """Orders the venue acknowledged and then stopped knowing (still watched)."""
+        return {k: o for k, o in self.tracker.lost.items() if o.state is OrderState.LOST}
 
     def get_order(self, client_order_id: str) -> InFlightOrder | None:
         """An in-flight, lost or recently finished order."""

@@ -124,14 +124,22 @@ class OrderTracker:
         if order.not_found_count < self.lost_after or order.is_done:
             return False
         previous = order.state
-        order.state = OrderState.LOST
+        # A placement whose outcome was unknown and that the venue keeps not knowing was never
+        # placed: it failed. An order the venue once acknowledged and no longer knows is lost.
+        never_placed = previous is OrderState.UNKNOWN and order.exchange_order_id is None
+        order.state = OrderState.FAILED if never_placed else OrderState.LOST
         self.in_flight.pop(order.client_order_id, None)
+        # Both stay watched: a late venue report revives the order (see ``active``).
         self.lost[order.client_order_id] = order
         self.lost_since[order.client_order_id] = self.clock.now()
         detail = f" after {order.unknown_reason}" if order.unknown_reason else ""
-        self.bus.emit(OrderLostEvent(self.clock.now(), order.client_order_id, order.trading_pair,
-                                     order.exchange_order_id,
-                                     f"not found {order.not_found_count} times ({reason}){detail}", previous.value))
+        text = f"not found {order.not_found_count} times ({reason}){detail}"
+        if never_placed:
+            self.bus.emit(MarketOrderFailureEvent(self.clock.now(), order.client_order_id, order.trading_pair,
+                                                  order.order_type, None, f"not placed: {text}", "reconciliation"))
+        else:
+            self.bus.emit(OrderLostEvent(self.clock.now(), order.client_order_id, order.trading_pair,
+                                         order.exchange_order_id, text, previous.value))
         return True
 
     def forget_lost(self, client_order_id: str) -> None:

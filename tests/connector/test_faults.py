@@ -13,9 +13,9 @@ import pytest
 
 from connector.events import (
     BuyOrderCreatedEvent,
+    MarketOrderFailureEvent,
     OrderCancelledEvent,
     OrderFilledEvent,
-    OrderLostEvent,
     OrderType,
     SellOrderCompletedEvent,
     SellOrderCreatedEvent,
@@ -60,16 +60,18 @@ async def test_placement_error_but_executed_is_reconciled(server: MockServer, cl
         await market.stop_network()
 
 
-async def test_placement_error_not_executed_becomes_a_lost_order(server: MockServer, client: SignedClient) -> None:
+async def test_placement_error_not_executed_becomes_a_failed_order(server: MockServer, client: SignedClient) -> None:
     market, log = await start_market(server, request_timeout_s=TIMEOUT_S)
     try:
         await add_fault(server, {"type": "http_error", "method": "POST", "path": "/api/v3/order", "status": 503,
                                  "code": -1007, "count": 1, "execute": False})
         bid, _ = await book_top(server)
         oid = market.buy("BTC-USDT", Decimal("0.01"), OrderType.LIMIT, bid - Decimal(100))
-        lost = await log.wait_for(OrderLostEvent, lambda e: e.order_id == oid, timeout=5)
-        assert "-2013" in lost.reason and "-1007" in lost.reason and lost.last_state == "UNKNOWN"
-        assert oid in market.lost_orders and oid not in market.in_flight_orders
+        failed = await log.wait_for(MarketOrderFailureEvent, lambda e: e.order_id == oid, timeout=5)
+        assert "-2013" in failed.error_message and "-1007" in failed.error_message
+        assert failed.source == "reconciliation" and failed.error_message.startswith("not placed")
+        assert market.get_order(oid).state is OrderState.FAILED  # type: ignore[union-attr]
+        assert oid not in market.lost_orders and oid not in market.in_flight_orders
         await audit(market, log, client, [oid])
         # the market keeps working afterwards
         again = market.buy("BTC-USDT", Decimal("0.01"), OrderType.LIMIT, bid - Decimal(100))
@@ -237,9 +239,10 @@ async def test_stalled_user_stream_polling_fills_in_and_late_events_are_deduplic
 
 
 def settled(market: Market, order_id: str) -> bool:
-    """The venue's answer about the order is known: created, or declared lost."""
+    """The venue's answer about the order is known: created, found never placed, or declared lost."""
     order = market.get_order(order_id)
-    return order is not None and (order.created_reported or order_id in market.lost_orders)
+    return order is not None and (order.created_reported or order.state is OrderState.FAILED
+                                  or order_id in market.lost_orders)
 
 
 async def test_mixed_faults_leave_every_order_in_the_venues_state(server: MockServer, client: SignedClient) -> None:
@@ -270,7 +273,8 @@ async def test_mixed_faults_leave_every_order_in_the_venues_state(server: MockSe
         await eventually(lambda: all(settled(market, i) for i in ids), timeout=5, what="all settled")
         results = await market.cancel_all(5)
         assert results and all(r.success for r in results), results
-        assert len(market.lost_orders) == 1 and not market.in_flight_orders
+        never_placed = [i for i in ids if market.get_order(i).state is OrderState.FAILED]  # type: ignore[union-attr]
+        assert len(never_placed) == 1 and not market.lost_orders and not market.in_flight_orders
         await audit(market, log, client, ids)
     finally:
         await market.stop_network()

@@ -134,21 +134,34 @@ def test_failure_carries_code_and_message_and_ends_the_order() -> None:
     assert order.state is OrderState.FAILED
 
 
-def test_not_found_repeatedly_becomes_lost_then_revives() -> None:
+def test_unknown_placement_the_venue_never_knows_fails_and_can_revive() -> None:
     tracker, log, order = setup(lost_after=3)
     tracker.mark_unknown(order, "placement answered 503 -1007")
     assert order.state is OrderState.UNKNOWN
     assert not tracker.not_found(order, "-2013 Order does not exist.")
     assert not tracker.not_found(order, "-2013 Order does not exist.")
     assert tracker.not_found(order, "-2013 Order does not exist.")
-    lost = log.event_log[-1]
-    assert isinstance(lost, OrderLostEvent) and lost.last_state == "UNKNOWN" and "503 -1007" in lost.reason
-    assert "c1" in tracker.lost and "c1" not in tracker.in_flight
-    assert not tracker.not_found(order, "-2013")  # no second lost event
+    failed = log.event_log[-1]
+    assert isinstance(failed, MarketOrderFailureEvent) and failed.source == "reconciliation"
+    assert failed.error_message.startswith("not placed: not found 3 times") and "503 -1007" in failed.error_message
+    assert order.state is OrderState.FAILED
+    assert "c1" in tracker.lost and "c1" not in tracker.in_flight  # still watched
+    assert not tracker.not_found(order, "-2013")  # no second event
     # the venue reports it after all: tracked again, created, and it can finish normally
     tracker.process_execution_report(report("NEW", "NEW", "0"))
     assert "c1" in tracker.in_flight and "c1" not in tracker.lost
-    assert names(log) == ["OrderLostEvent", "BuyOrderCreatedEvent"]
+    assert names(log) == ["MarketOrderFailureEvent", "BuyOrderCreatedEvent"]
+
+
+def test_acknowledged_order_the_venue_stops_knowing_is_lost() -> None:
+    tracker, log, order = setup(lost_after=2)
+    tracker.process_order_json(order, {"orderId": 7, "status": "NEW", "executedQty": "0"})
+    tracker.mark_unknown(order, "cancel answered 503 -1007")
+    assert not tracker.not_found(order, "-2013 Order does not exist.")
+    assert tracker.not_found(order, "-2013 Order does not exist.")
+    lost = log.event_log[-1]
+    assert isinstance(lost, OrderLostEvent) and lost.last_state == "OPEN"
+    assert order.state is OrderState.LOST and "c1" in tracker.lost
 
 
 def test_found_resets_the_not_found_count() -> None:
