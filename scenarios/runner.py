@@ -190,7 +190,7 @@ async def _play(scenario: Scenario, loop: VirtualTimeLoop, clock: VirtualClock, 
         host = StrategyHost(strategy_cls, ctx)
         tasks.append(asyncio.create_task(observer.monitor(), name="observer"))
         tasks.append(asyncio.create_task(observer.play_faults(scenario.faults), name="faults"))
-        if progress:
+        if progress and sys.stderr.isatty():
             tasks.append(asyncio.create_task(_progress(clock, record), name="progress"))
         await host.start()
         remaining = (record.end_ms - clock()) / 1000
@@ -220,7 +220,7 @@ async def _play(scenario: Scenario, loop: VirtualTimeLoop, clock: VirtualClock, 
         record.journal = journal.entries
         if observer is not None:
             _collect(record, observer)
-        if progress:
+        if progress and sys.stderr.isatty():
             print(file=sys.stderr)
 
 
@@ -309,7 +309,7 @@ class _Watchdog:
             self.loop.wall_deadline = None
 
     def _watch(self) -> None:
-        if not self._done.wait(self.limit_s + 15):
+        if not self._done.wait(self.limit_s + 5):
             self.fired = True
             _thread.interrupt_main()
 
