@@ -178,3 +178,13 @@ def test_real_runner_end_to_end(pytester: pytest.Pytester) -> None:
     text = "\n".join(result.outlines)
     assert "quiet.scenario.yaml::quiet PASSED" in text
     assert "scenario busy failed" in text and "fill_count" in text and "fewer than the minimum 1" in text
+
+
+def test_scenario_files_run_for_real_and_a_failed_expectation_fails_the_test(pytester: pytest.Pytester) -> None:
+    """No stand-in runner: the real mock exchange, connector and strategy in virtual time."""
+    pytester.makefile(".scenario.yaml", holds=IDLE + "expectations:\n  - {type: no_orphan_orders}\n")
+    pytester.makefile(".scenario.yaml", fails=IDLE + "expectations:\n  - {type: fill_count, min: 1, name: wants fills}\n")
+    result = pytester.runpytest_subprocess(*plugin_args(), "-v", "--mockex-out", str(pytester.path / "runs"))
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(["*holds*PASSED*", "*fails*FAILED*", "*wants fills*"])
+    assert (pytester.path / "runs").is_dir() and list((pytester.path / "runs").rglob("report.json"))
