@@ -9,6 +9,7 @@ import gc
 import signal
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
@@ -16,6 +17,9 @@ from mock_exchange.config import ConfigError, ServerConfig, load_config
 from mock_exchange.server import build_app
 from mock_exchange.server.state import ExchangeState
 from mock_exchange.testing import bound_port
+
+if TYPE_CHECKING:
+    from mock_exchange.market.replay.serving import ReplayDriver
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -32,14 +36,28 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--synth", metavar="PRESET",
                        help="run the synthesized agent-based market on the wall clock (presets: calm, volatile, "
                             "trending, flash_crash, thin_book); your orders trade with its agents")
+    from mock_exchange.market.replay.serve_cli import add_replay_arguments
+
+    add_replay_arguments(serve)
     from mock_exchange.market.recorder import add_record_arguments
 
     record = sub.add_parser("record", help="record a venue's market data (streams + depth snapshots) to a capture file")
     add_record_arguments(record)
+    from scenarios.run_cli import add_run_arguments
+
+    add_run_arguments(sub.add_parser("run", help="run scenarios in virtual time and write their reports "
+                                                 "(no argument: the bundled default scenario)"))
+    from scenarios.check_cli import add_check_arguments
+
+    add_check_arguments(sub.add_parser("check", help="validate scenario files (every error: file:line: key.path)"))
+    from scenarios.report_cli import add_report_arguments
+
+    add_report_arguments(sub.add_parser("report", help="re-render a run folder's report, or --compare two runs"))
     return parser
 
 
-async def _serve(state: ExchangeState, host: str, port: int, synth: str | None = None) -> None:
+async def _serve(state: ExchangeState, host: str, port: int, synth: str | None = None,
+                 replay: ReplayDriver | None = None) -> None:
     app = build_app(state)
     runner = web.AppRunner(app, handle_signals=False, access_log=None)
     await runner.setup()
@@ -65,6 +83,11 @@ async def _serve(state: ExchangeState, host: str, port: int, synth: str | None =
 
         synth_task = asyncio.create_task(run_wall_clock(state, synth, state.config.seed))
         print(f"  market          synthesized, preset {synth}, seed {state.config.seed}", flush=True)
+    if replay is not None:
+        from mock_exchange.market.replay.serve_cli import describe
+
+        synth_task = asyncio.create_task(replay.run())  # the market source's task, cancelled below
+        print(f"  market          {describe(replay)}", flush=True)
     print("Press Ctrl-C to stop.", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -104,13 +127,21 @@ def serve(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"mockex: {exc}", file=sys.stderr)
         return 2
+    replay: ReplayDriver | None = None
+    if args.replay:
+        from mock_exchange.market.replay.serve_cli import prepare_replay
+
+        prepared = prepare_replay(args, state)
+        if isinstance(prepared, int):
+            return prepared
+        replay = prepared
     # The engine allocates many short-lived objects per order; with the books and keys built,
     # move them out of the collector's view and collect young objects less often.
     gc.collect()
     gc.freeze()
     gc.set_threshold(50_000, 20, 100)
     try:
-        asyncio.run(_serve(state, args.host, args.port, args.synth))
+        asyncio.run(_serve(state, args.host, args.port, args.synth, replay))
     except OSError as exc:
         print(f"mockex: cannot listen on {args.host}:{args.port}: {exc.strerror}", file=sys.stderr)
         return 1
@@ -123,10 +154,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "serve":
         return serve(args)
+    if args.command == "run":
+        from scenarios.run_cli import run_main
+
+        return run_main(args)
+    if args.command == "check":
+        from scenarios.check_cli import check_main
+
+        return check_main(args)
     if args.command == "record":
         from mock_exchange.market.recorder import record_main
 
         return record_main(args)
+    if args.command == "report":
+        from scenarios.report_cli import report_main
+
+        return report_main(args)
     return 2
 
 

@@ -16,6 +16,10 @@ Why it looks like this:
 * Faults (``state.faults``): ``skip_depth`` withholds diff frames at the tick (ids still
   advance, so subscribers see the gap), ``stall_streams`` keeps stalled connections' frames
   queued in ``flush`` until the stall ends; ``abort`` serves ``drop_streams``.
+* A market source that owns a symbol's public frames (the replay: recorded payloads and ids,
+  ``mock_exchange.market.replay.serving``) puts it in ``external`` and hands its frames to
+  ``publish_frame``; the engine's BookDeltas of that symbol are then not turned into frames
+  (the source merges them into its own). Trades the users make still print as usual.
 """
 
 from __future__ import annotations
@@ -220,6 +224,7 @@ class StreamHub:
         self.max_pending = MAX_PENDING
         self.dropped_slow = 0
         self.stalled: list[Conn] = []  # dirty connections held back by a stall_streams fault
+        self.external: set[str] = set()  # symbols whose depth/bookTicker frames a market source publishes
         self._stall_handle: asyncio.TimerHandle | None = None
 
     def tap(self, conn: Conn, frame: bytes) -> None:
@@ -379,7 +384,7 @@ class StreamHub:
                     traded.append(f)
             elif t is BookDelta:
                 f = feeds.get(ev.symbol)
-                if f is None:
+                if f is None or ev.symbol in self.external:
                     continue
                 for acc in f.diffs.values():
                     acc.add(ev)
@@ -393,6 +398,38 @@ class StreamHub:
         for f in traded:
             f.traded = False
             self._emit_aggs(f, now)
+
+    def publish_frame(self, symbol: str, kind: str, payload: dict[str, Any], delta: BookDelta | None = None,
+                      derive_aggs: bool = False) -> None:  # fmt: skip
+        """Emit a frame built by a market source for an ``external`` symbol: ``kind`` is
+        ``depth`` (the 100 ms diff as given; ``delta`` feeds the slower diff speeds), ``bookTicker``,
+        ``trade`` (``derive_aggs``: aggTrades from the engine's market data follow) or ``aggTrade``."""
+        try:
+            self._check_engine()
+            f = self.feeds.get(symbol)
+            if f is None:
+                return
+            if kind == "depth":
+                skip = self.faults.skip_depth
+                for speed, acc in f.diffs.items():
+                    if speed != 100:
+                        if delta is not None:
+                            acc.add(delta)
+                    elif not (skip and symbol in skip and self.faults.skip_diff(
+                            symbol, speed, f.diffs.keys(), payload["U"], payload["u"])):  # fmt: skip
+                        acc.channel.emit(payload)
+            elif kind == "bookTicker":
+                if f.book is not None:
+                    f.book.emit(payload)
+            elif kind == "trade":
+                if f.trade is not None:
+                    f.trade.emit(payload)
+                if derive_aggs and f.agg is not None:
+                    self._emit_aggs(f, self.state.clock())
+            elif kind == "aggTrade" and f.agg is not None:
+                f.agg.emit(payload)
+        except Exception:
+            log.exception("stream hub failed on a %s frame of %s", kind, symbol)
 
     def _emit_aggs(self, f: SymbolFeed, now: int) -> None:
         md = self.engine.market_data

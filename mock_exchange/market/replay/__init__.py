@@ -3,7 +3,8 @@
 ``MarketFeed`` turns reader records into timed, parsed events (exchange and local clocks);
 ``ReplayExchange`` applies them and matches the user's orders with a queue-position model;
 ``ReplayRunner`` drives a ``Strategy`` through them with order-entry, response and feed
-latency. ``python -m mock_exchange.market.replay.acceptance`` prints the quoter study.
+latency; ``ReplayDriver`` (``serving``) serves a recording from a running mock server.
+``python -m mock_exchange.market.replay.acceptance`` prints the quoter study.
 """
 
 from mock_exchange.market.replay.book import LevelSide, RecordedBook
@@ -37,6 +38,7 @@ from mock_exchange.market.replay.queue import (
     queue_model,
 )
 from mock_exchange.market.replay.runner import ReplayResult, ReplayRunner
+from mock_exchange.market.replay.serving import ReplayDriver, check_replay
 from mock_exchange.market.replay.strategy import NaiveQuoter, OrderApi, Strategy
 
 __all__ = [
@@ -63,6 +65,7 @@ __all__ = [
     "ProbQueue",
     "QueueModel",
     "RecordedBook",
+    "ReplayDriver",
     "ReplayExchange",
     "ReplayFill",
     "ReplayOrder",
@@ -71,6 +74,7 @@ __all__ = [
     "RiskAverseQueue",
     "Strategy",
     "SymbolState",
+    "check_replay",
     "log_prob",
     "parse_latency",
     "power_prob",
