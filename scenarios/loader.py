@@ -245,7 +245,11 @@ class _Builder:
             if raw.get("file") is None:
                 self.err(at, "a replay market needs 'file' (the recorded data)")
             else:
-                spec.file = self.path_of((*at, "file"), raw["file"])
+                files = raw["file"]
+                if isinstance(files, list):
+                    spec.file = [self.path_of((*at, "file", i), f) for i, f in enumerate(files)]
+                else:
+                    spec.file = self.path_of((*at, "file"), files)
         for i, name in enumerate(spec.symbols or []):
             if self.symbols is not None and name.upper() not in self.symbols:
                 self.err((*at, "symbols", i), f"unknown symbol '{name}'{suggest(name.upper(), self.symbols)}")

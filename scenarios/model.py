@@ -39,7 +39,7 @@ class MarketSpec:
     kind: str = "synth"
     preset: str = "calm"
     params: dict[str, Any] = field(default_factory=dict)
-    file: str | None = None
+    file: str | list[str] | None = None  # replay: one file or several played as one recording
     speed: float = 1.0
     symbols: list[str] | None = None
 

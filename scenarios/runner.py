@@ -270,6 +270,7 @@ def _collect(record: RunRecord, obs: Observer) -> None:
         "book_resyncs": sum(1 for e in obs.events if e.kind == "book_resync"),
         "user_stream_reconnects": sum(1 for e in obs.events if e.kind == "user_stream_connected"),
         "faults": len(obs.faults),
+        "market_frames": obs.state.frames_out,
         "journal_lines": len(record.journal),
     })
 

@@ -58,6 +58,7 @@ class ExchangeState:
         self.listeners: list[EventListener] = []
         self.wire_taps: list[WireTap] = []  # REST and WebSocket-API messages
         self.stream_taps: list[WireTap] = []  # market-stream frames (many: opt-in)
+        self.frames_out = 0  # market-stream frames queued to clients (all connections)
         # User-data subscriptions and listen keys live on connections, so they outlive a reset.
         self.user_data = UserDataHub()
         self.faults = FaultPlan(self)

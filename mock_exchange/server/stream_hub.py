@@ -99,7 +99,9 @@ class Conn:
         return (COMBINED_BIT if self.combined else 0) | (MICRO_BIT if self.micro else 0)
 
     def push(self, frame: bytes) -> None:
-        if self.hub.state.stream_taps:
+        state = self.hub.state
+        state.frames_out += 1
+        if state.stream_taps:
             self.hub.tap(self, frame)
         self.out.append(frame)
         self.out_size += len(frame)
@@ -153,6 +155,13 @@ def _fan(group: dict[Conn, None], frame: bytes) -> None:
         if not c.dirty:
             c.dirty = True
             c.hub.mark(c)
+    if group:
+        hub = c.hub
+        state = hub.state
+        state.frames_out += len(group)
+        if state.stream_taps:
+            for c in group:
+                hub.tap(c, frame)
 
 
 class SymbolFeed:
