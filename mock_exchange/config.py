@@ -74,6 +74,8 @@ class ServerConfig:
     listen_key: bool = True
     websocket: WebSocketSettings = field(default_factory=WebSocketSettings)
     source: str = "<defaults>"
+    # Every market-stream frame waits this long before it is sent (a scenario's latency).
+    market_data_latency_ms: int = 0
     # Symbols given inline (our compact symbols config entries); they replace ``symbols``.
     inline_symbols: list[dict[str, Any]] | None = None
 

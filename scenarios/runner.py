@@ -132,7 +132,8 @@ def server_config(scenario: Scenario) -> ServerConfig:
                       maker_rate=units.to_units(a.maker_rate), taker_rate=units.to_units(a.taker_rate))
         for a in scenario.accounts
     ]  # fmt: skip
-    cfg = ServerConfig(seed=scenario.seed, accounts=accounts, source=scenario.source)
+    cfg = ServerConfig(seed=scenario.seed, accounts=accounts, source=scenario.source,
+                       market_data_latency_ms=scenario.latency.market_data_ms)
     if isinstance(scenario.symbols, str):
         cfg.symbols = scenario.symbols
     else:

@@ -27,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import struct
+from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -99,10 +100,14 @@ class Conn:
         return (COMBINED_BIT if self.combined else 0) | (MICRO_BIT if self.micro else 0)
 
     def push(self, frame: bytes) -> None:
-        state = self.hub.state
+        hub = self.hub
+        if hub.latency_s:
+            hub.delay(self, frame)
+            return
+        state = hub.state
         state.frames_out += 1
         if state.stream_taps:
-            self.hub.tap(self, frame)
+            hub.tap(self, frame)
         self.out.append(frame)
         self.out_size += len(frame)
         if not self.dirty:
@@ -148,6 +153,10 @@ class Channel:
 
 
 def _fan(group: dict[Conn, None], frame: bytes) -> None:
+    if group and next(iter(group)).hub.latency_s:
+        for c in group:
+            c.hub.delay(c, frame)
+        return
     n = len(frame)
     for c in group:
         c.out.append(frame)
@@ -233,8 +242,35 @@ class StreamHub:
         self.max_pending = MAX_PENDING
         self.dropped_slow = 0
         self.stalled: list[Conn] = []  # dirty connections held back by a stall_streams fault
+        # Market-data latency (a scenario's ``latency.market_data``): frames wait this long.
+        self.latency_s = state.config.market_data_latency_ms / 1000
+        self._late: deque[tuple[float, Conn, bytes]] = deque()
+        self._late_handle: asyncio.TimerHandle | None = None
         self.external: set[str] = set()  # symbols whose depth/bookTicker frames a market source publishes
         self._stall_handle: asyncio.TimerHandle | None = None
+
+    def delay(self, conn: Conn, frame: bytes) -> None:
+        """Queue ``frame`` for ``conn`` after ``latency_s`` (a scenario's market-data latency);
+        one FIFO and one timer keep frames in order (equal-time timers are not ordered)."""
+        loop = self.loop or asyncio.get_running_loop()
+        self._late.append((loop.time() + self.latency_s, conn, frame))
+        if self._late_handle is None:
+            self._late_handle = loop.call_at(self._late[0][0], self._release_late)
+
+    def _release_late(self) -> None:
+        self._late_handle = None
+        loop = self.loop or asyncio.get_running_loop()
+        now, late = loop.time(), self._late
+        latency, self.latency_s = self.latency_s, 0.0
+        try:
+            while late and late[0][0] <= now:
+                _, conn, frame = late.popleft()
+                if not conn.closed:
+                    conn.push(frame)
+        finally:
+            self.latency_s = latency
+        if late:
+            self._late_handle = loop.call_at(late[0][0], self._release_late)
 
     def tap(self, conn: Conn, frame: bytes) -> None:
         """Show one outgoing frame (its JSON text) to the state's stream taps."""
