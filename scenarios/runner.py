@@ -189,6 +189,7 @@ async def _play(scenario: Scenario, loop: VirtualTimeLoop, clock: VirtualClock, 
                               rng=random.Random(scenario.seed * 1_000_003 + 17),
                               params=dict(scenario.strategy.params), log=log)  # fmt: skip
         host = StrategyHost(strategy_cls, ctx)
+        record.scenario["strategy"]["params"] = host.params  # defaults expanded, as the strategy runs
         tasks.append(asyncio.create_task(observer.monitor(), name="observer"))
         tasks.append(asyncio.create_task(observer.play_faults(scenario.faults), name="faults"))
         if progress and sys.stderr.isatty():

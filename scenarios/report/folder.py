@@ -62,7 +62,8 @@ def write_run(record: RunRecord, out_dir: Path, *, junit: Path | None = None) ->
     out_dir.mkdir(parents=True, exist_ok=True)
     clean, journal = _scrubbed(record)
     (out_dir / "report.json").write_text(report_json(clean), encoding="utf-8")
-    (out_dir / "scenario.resolved.json").write_text(dumps(clean.scenario), encoding="utf-8")
+    resolved = {**clean.scenario, "run": {"seed": record.seed, "versions": dict(record.versions)}}
+    (out_dir / "scenario.resolved.json").write_text(dumps(resolved), encoding="utf-8")
     write_tables(out_dir, clean.orders, clean.fills, clean.samples)
     with (out_dir / "journal.jsonl").open("wb") as handle:
         for line in journal:
@@ -92,6 +93,8 @@ def load_run(run_dir: Path | str) -> RunRecord:
         raise RunFolderError(f"{folder}: not a run folder (no report.json)")
     scenario_file = folder / "scenario.resolved.json"
     scenario = _read_json(scenario_file) if scenario_file.is_file() else {}
+    if isinstance(scenario, dict):
+        scenario.pop("run", None)  # what the run added (seed used, versions), not the scenario
     try:
         record = record_from_document(_read_json(report), scenario if isinstance(scenario, dict) else {})
         record.orders = read_rows(folder / "orders.csv", OrderRow)

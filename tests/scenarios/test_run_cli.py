@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -24,6 +25,14 @@ def test_mockex_run_without_arguments_runs_the_default_scenario(tmp_path: Path) 
     for name in ("report.json", "report.md", "report.html", "orders.csv", "fills.csv", "equity.csv",
                  "journal.jsonl", "scenario.resolved.json"):
         assert (run / name).stat().st_size > 0, name
+    # the resolved scenario says what ran (defaults expanded, seed, versions) and loads back
+    from scenarios.loader import load_scenario
+
+    resolved = json.loads((run / "scenario.resolved.json").read_text())
+    assert resolved["run"]["seed"] == 1 and resolved["run"]["versions"]["mockex"]
+    assert resolved["strategy"]["params"]["spread_bps"]  # strategy defaults written out
+    assert load_scenario(run / "scenario.resolved.json").faults == load_scenario(
+        REPO / "scenarios" / "bundled" / "default.yaml").faults
     suite = ET.parse(tmp_path / "junit.xml").getroot()
     assert suite.iter("testcase") and not list(suite.iter("failure"))
 
