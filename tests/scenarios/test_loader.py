@@ -218,7 +218,7 @@ def test_shipped_schema_matches_the_code() -> None:
 
     schema = scenario_schema()
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
-    assert set(schema["properties"]) == {f for f in Scenario.__dataclass_fields__}
+    assert set(schema["properties"]) == {f for f in Scenario.__dataclass_fields__} | {"run"}  # run: metadata a run adds
     faults = schema["properties"]["faults"]["items"]["else"]
     assert faults["properties"]["type"]["enum"] == list(fault_specs.TYPES)
     for branch in faults["allOf"]:
