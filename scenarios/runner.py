@@ -11,9 +11,9 @@ strategy that raises fails its run with the traceback in the report.
 
 from __future__ import annotations
 
-import _thread
 import asyncio
 import contextlib
+import ctypes
 import platform
 import random
 import sys
@@ -77,9 +77,8 @@ def run_scenario(scenario: Scenario, out_dir: Path | None = None, *, seed: int |
         loop.run_until_complete(main)
     except asyncio.CancelledError:
         record.error = f"watchdog: the run exceeded {wall_timeout_s:.0f} s of wall time and was stopped"
-    except KeyboardInterrupt:
-        if not watchdog.fired:
-            raise
+    except WatchdogTimeout:
+        watchdog.stop()
         record.error = f"watchdog: the run exceeded {wall_timeout_s:.0f} s of wall time (a callback never returned)"
     except Exception:
         record.error = traceback.format_exc()
@@ -288,16 +287,25 @@ async def _progress(clock: VirtualClock, record: RunRecord) -> None:
         await asyncio.sleep(total / 1000 / 50)
 
 
+class WatchdogTimeout(BaseException):
+    """Raised in the runner's thread when a callback never gives the event loop back."""
+
+
 class _Watchdog:
     """Ends a run that overstays its wall-clock budget: first by cancelling the main task from
-    the loop, then (a callback that never returns) by interrupting the main thread."""
+    the loop; if the loop itself is stuck in a callback, by raising ``WatchdogTimeout`` in the
+    runner's thread (again every half second until the run acknowledges it, since an
+    asynchronous exception can land in a place that swallows it, such as a gc callback)."""
 
     def __init__(self, loop: VirtualTimeLoop, limit_s: float) -> None:
         self.loop = loop
         self.limit_s = limit_s
         self.task: asyncio.Task[None] | None = None
         self.fired = False
-        self._done = threading.Event()
+        self._done = False
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._ident = threading.get_ident()
         self._thread = threading.Thread(target=self._watch, name="mockex-watchdog", daemon=True)
 
     def start(self) -> None:
@@ -312,12 +320,26 @@ class _Watchdog:
             self.loop.wall_deadline = None
 
     def _watch(self) -> None:
-        if not self._done.wait(self.limit_s + 5):
-            self.fired = True
-            _thread.interrupt_main()
+        if self._wake.wait(self.limit_s + 5):
+            return
+        while True:
+            with self._lock:
+                if self._done:
+                    return
+                self.fired = True
+                ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(self._ident),
+                                                           ctypes.py_object(WatchdogTimeout))
+            if self._wake.wait(0.5):
+                return
 
     def stop(self) -> None:
-        self._done.set()
+        with self._lock:
+            if self._done:
+                return
+            self._done = True
+            if self.fired:  # drop an exception raised but not delivered yet
+                ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(self._ident), None)
+        self._wake.set()
 
 
 def _close_loop(loop: asyncio.AbstractEventLoop) -> None:
