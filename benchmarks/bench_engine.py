@@ -134,7 +134,8 @@ def run(n: int, seed: int, filters: str, profile: bool, gc_label: str = "default
                 j = rng.randrange(len(resting))
                 resting[j], resting[-1] = resting[-1], resting[j]
                 owner, oid = resting.pop()
-                if orders[oid].status in ("NEW", "PARTIALLY_FILLED"):
+                o = orders.get(oid)  # finished orders may be gone (retention)
+                if o is not None and o.status in ("NEW", "PARTIALLY_FILLED"):
                     target = (owner, oid)
             if target is None:
                 counts["cancel_miss"] += 1

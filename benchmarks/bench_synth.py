@@ -2,7 +2,7 @@
 second of wall (and CPU) time, in-process, in virtual time.
 
 Plain script (no pytest): ``python benchmarks/bench_synth.py [--minutes N] [--preset calm]
-[--seed S] [--symbols BTCUSDT,ETHUSDT] [--no-tune-gc] [--profile]``.
+[--seed S] [--symbols BTCUSDT,ETHUSDT] [--no-tune-gc] [--keep-agent-history] [--profile]``.
 
 The market runs in one-second steps with the engine's events drained after each step (as
 the server's publish would); only that is timed, the counting below is not. Counted, from the drained events: orders (OrderUpdate NEW),
@@ -11,6 +11,12 @@ cancels (OrderUpdate CANCELED) and trades (TradeEvent) — the issue's "events" 
 (also fill reports, book deltas and balance changes). Simulated seconds per wall second and
 frames per simulated second are printed too. A one-minute warm-up (the initial book build)
 is excluded. GC thresholds are raised as ``mockex serve`` does unless ``--no-tune-gc``.
+
+Memory: the process's resident set (``/proc/self/status`` VmRSS, after a full collection) is
+printed before the market is built and after the run, with the peak, and how many orders the
+engine still holds. The agents keep no finished orders (``KEEP_NONE``, as ``SynthMarket``
+does by default); ``--keep-agent-history`` makes them keep everything, which is how the
+engine behaved before it had a retention policy.
 """
 
 from __future__ import annotations
@@ -19,19 +25,37 @@ import argparse
 import cProfile
 import gc
 import pstats
+import resource
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from mock_exchange.engine import KEEP_ALL, KEEP_NONE, Engine  # noqa: E402
 from mock_exchange.engine.types import OrderUpdate, TradeEvent  # noqa: E402
 from mock_exchange.market.synth import PRESET_NAMES, FeedCounter, SynthMarket  # noqa: E402
 
 
-def run(minutes: int, preset: str, seed: int, symbols: list[str], profile: bool) -> None:
+def rss_mb() -> float:
+    """Resident set size of this process in MB (Linux), after a full collection."""
+    gc.collect()
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def held_orders(engine: Engine) -> int:
+    """Orders the engine still holds (open ones and finished ones it retains)."""
+    return sum(len(engine.all_orders(a, s, limit=1 << 62)) for a in engine.accounts for s in engine.symbols)
+
+
+def run(minutes: int, preset: str, seed: int, symbols: list[str], profile: bool, keep_agents: bool) -> None:
+    rss0 = rss_mb()
     t_build = time.perf_counter()
-    market = SynthMarket(None, preset, seed, symbols=symbols)
+    market = SynthMarket(None, preset, seed, symbols=symbols, agent_retention=KEEP_ALL if keep_agents else KEEP_NONE)
     engine = market.engine
     market.run_for(60_000)
     engine.drain_events()
@@ -74,6 +98,11 @@ def run(minutes: int, preset: str, seed: int, symbols: list[str], profile: bool)
         print(f"{f.symbol}: per simulated second bookTicker={f.book_tickers / sim_s:.1f} "
               f"trades={f.trades / sim_s:.1f} depth@100ms={f.depth_frames / sim_s:.2f} "
               f"orders={f.orders / sim_s:.1f} cancels={f.cancels / sim_s:.1f}")  # fmt: skip
+    rss1 = rss_mb()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"memory ({'agents keep everything' if keep_agents else 'agents keep nothing'}): RSS {rss0:.0f} MB "
+          f"before the market, {rss1:.0f} MB after {minutes + 1} simulated minutes (+{rss1 - rss0:.0f} MB), "
+          f"peak {peak:.0f} MB; orders held {held_orders(engine):,}")  # fmt: skip
     if prof:
         pstats.Stats(prof).sort_stats("tottime").print_stats(25)
 
@@ -85,11 +114,13 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--symbols", default="BTCUSDT")
     ap.add_argument("--no-tune-gc", action="store_true")
+    ap.add_argument("--keep-agent-history", action="store_true",
+                    help="agents keep every finished order and fill (the engine's behaviour before retention)")
     ap.add_argument("--profile", action="store_true")
     args = ap.parse_args()
     if not args.no_tune_gc:
         gc.set_threshold(50_000, 20, 100)
-    run(args.minutes, args.preset, args.seed, args.symbols.split(","), args.profile)
+    run(args.minutes, args.preset, args.seed, args.symbols.split(","), args.profile, args.keep_agent_history)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ int milliseconds. The server and the market sources drive it through ``Engine``.
 from mock_exchange.engine import units
 from mock_exchange.engine.accounts import Account, required_lock
 from mock_exchange.engine.engine import CancelReplaceResult, Engine
+from mock_exchange.engine.retention import DEFAULT_RETENTION, KEEP_ALL, KEEP_NONE, Retention
 from mock_exchange.engine.symbols import (
     LotSize,
     MinNotional,
@@ -29,6 +30,9 @@ from mock_exchange.engine.types import (
 )
 
 __all__ = [
+    "DEFAULT_RETENTION",
+    "KEEP_ALL",
+    "KEEP_NONE",
     "Account",
     "BalanceChange",
     "BookDelta",
@@ -46,6 +50,7 @@ __all__ = [
     "PercentPriceBySide",
     "PlaceResult",
     "PriceFilter",
+    "Retention",
     "SymbolSpec",
     "TradeEvent",
     "required_lock",

@@ -7,6 +7,7 @@ both by the engine when it releases funds and by tests that check the books bala
 
 from __future__ import annotations
 
+from mock_exchange.engine.retention import DEFAULT_RETENTION, Retention
 from mock_exchange.engine.types import (
     BUY,
     MARKET,
@@ -22,7 +23,9 @@ DEFAULT_RATE = 100_000  # 0.001 == 0.1 % in 1e-8 units
 class Account:
     """One trading account; ``balances[asset] == [free, locked]`` in units."""
 
-    __slots__ = ("account_id", "balances", "maker_rate", "taker_rate", "can_trade", "update_time")
+    __slots__ = (
+        "account_id", "balances", "maker_rate", "taker_rate", "can_trade", "update_time", "retention",
+    )  # fmt: skip
 
     def __init__(
         self,
@@ -32,6 +35,7 @@ class Account:
         taker_rate: int = DEFAULT_RATE,
         can_trade: bool = True,
         update_time: int = 0,
+        retention: Retention = DEFAULT_RETENTION,
     ) -> None:
         self.account_id = account_id
         self.balances: dict[str, list[int]] = balances if balances is not None else {}
@@ -39,6 +43,9 @@ class Account:
         self.taker_rate = taker_rate
         self.can_trade = can_trade
         self.update_time = update_time
+        # What the engine keeps of this account's finished orders and fills (set it through
+        # ``Engine.set_retention``, which applies a tighter policy at once).
+        self.retention = retention
 
     def balance(self, asset: str) -> tuple[int, int]:
         """(free, locked) of ``asset``; zeros for an asset never held."""

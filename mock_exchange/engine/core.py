@@ -5,6 +5,8 @@ over this core so every layer reads the same attributes without indirection on t
 An *operation* (one place/cancel/trigger cascade) accumulates touched book levels and account
 assets on the symbol state; ``_finish`` turns them into one ``BookDelta`` (one update id) and
 one ``BalanceChange`` per account, after the order and trade events of that operation.
+Every order that finishes passes through ``_ended``, which keeps it for queries as long as
+its account's ``Retention`` says (``retention``) and forgets it afterwards.
 """
 
 from __future__ import annotations
@@ -17,17 +19,13 @@ from mock_exchange.engine.book import Book, Level
 from mock_exchange.engine.events import balance_change, book_delta, copy_order, order_update
 from mock_exchange.engine.filters import QuickBounds
 from mock_exchange.engine.market_data import MarketData
+from mock_exchange.engine.retention import DEFAULT_RETENTION, FillLog, FillRow, Ledger, Retention
 from mock_exchange.engine.symbols import SymbolSpec
 from mock_exchange.engine.types import EngineError, Event, Order
 
 __all__ = ["EngineCore", "FillRow", "SymbolState", "order_update", "snapshot"]
 
 snapshot = copy_order
-
-# One fill in an account's history, kept as a plain tuple (cheap to build, and untracked by
-# the garbage collector once it has seen it); ``queries`` turns rows into ``Fill`` objects:
-# (trade_id, order_id, side, price, qty, quote_qty, commission, commission_asset, time, is_maker)
-FillRow = tuple[int, int, str, int, int, int, int, str, int, bool]
 
 _CID_MULT = 0x9E3779B97F4A7C15F39CC1  # odd, 88 bits
 _CID_MASK = (1 << 88) - 1
@@ -38,7 +36,7 @@ class SymbolState(Book):
 
     __slots__ = (
         "spec", "symbol", "base", "quote", "orders", "open_by_account", "client_ids",
-        "account_orders", "account_fills", "stops_up", "stops_down", "next_order_id",
+        "account_orders", "account_fills", "ledgers", "stops_up", "stops_down", "next_order_id",
         "next_trade_id", "update_id", "next_prevented_id", "last_price", "chg_bids", "chg_asks",
         "touched", "trade_lo", "trade_hi", "market_step", "ref_priced", "ref_market", "ref_cache", "dead_stops",
         "quick",
@@ -49,8 +47,11 @@ class SymbolState(Book):
         self.orders: dict[int, Order] = {}
         self.open_by_account: dict[str, dict[int, Order]] = {}
         self.client_ids: dict[str, dict[str, Order]] = {}
-        self.account_orders: dict[str, list[Order]] = {}
-        self.account_fills: dict[str, list[FillRow]] = {}
+        # Per account: its retained orders by id (ids increase, so insertion order is id order),
+        # its retained fills, and the queues that decide which finished orders it still keeps.
+        self.account_orders: dict[str, dict[int, Order]] = {}
+        self.account_fills: dict[str, FillLog] = {}
+        self.ledgers: dict[str, Ledger] = {}
         # Untriggered stops: (stop price, order id, order) min-heaps; "down" stores -stop.
         self.stops_up: list[tuple[int, int, Order]] = []
         self.stops_down: list[tuple[int, int, Order]] = []
@@ -101,8 +102,11 @@ class SymbolState(Book):
 class EngineCore:
     """Shared state and the bookkeeping helpers every engine layer uses."""
 
-    def __init__(self, clock: Callable[[], int] | None = None) -> None:
+    def __init__(
+        self, clock: Callable[[], int] | None = None, retention: Retention = DEFAULT_RETENTION
+    ) -> None:
         self._clock: Callable[[], int] = clock if clock is not None else wall_clock_ms
+        self.default_retention = retention
         self.symbols: dict[str, SymbolSpec] = {}
         self.market_data = MarketData()
         self.accounts: dict[str, Account] = {}
@@ -171,12 +175,80 @@ class EngineCore:
                 events.append(balance_change(aid, items, now))
             touched.clear()
 
+    # ------------------------------------------------------------------ retention
+    def _ended(self, st: SymbolState, o: Order) -> None:
+        """``o`` just finished: keep it while its account's retention allows, else forget it."""
+        aid = o.account_id
+        led = st.ledgers.get(aid)
+        if led is None:
+            led = st.ledgers[aid] = Ledger(self.accounts[aid].retention)
+        if o.executed_qty:
+            if not led.max_filled:
+                _forget(st, o)
+                return
+            q = led.filled
+            q.append(o)
+            if len(q) > led.max_filled:
+                _forget(st, q.popleft())
+            return
+        if not led.max_unfilled:
+            _forget(st, o)
+            return
+        q = led.unfilled
+        q.append(o)
+        if len(q) > led.max_unfilled:
+            _forget(st, q.popleft())
+        age = led.max_age
+        if age >= 0 and q[0].update_time <= o.update_time - age:  # the oldest is due
+            for old in led.aged(o.update_time):
+                _forget(st, old)
+
+    def _archive_due(self, st: SymbolState, account_id: str) -> None:
+        """Apply the age rule now (queries call this: time may have passed since the last finish)."""
+        led = st.ledgers.get(account_id)
+        if led is not None and led.max_age >= 0:
+            for old in led.aged(self._clock()):
+                _forget(st, old)
+
+    def _fill_log(self, st: SymbolState, account_id: str) -> FillLog:
+        """The account's fill log on ``st``, created with its retention's cap."""
+        log = st.account_fills[account_id] = FillLog(self.accounts[account_id].retention.fills)
+        return log
+
+    def set_retention(self, account_id: str, retention: Retention) -> None:
+        """Change what the account keeps; finished orders and fills beyond it go at once."""
+        acct = self.accounts[account_id]
+        acct.retention = retention
+        now = self._clock()
+        for st in self._states.values():
+            led = st.ledgers.get(account_id)
+            if led is not None:
+                led.configure(retention)
+                for old in led.overflow(now):
+                    _forget(st, old)
+            log = st.account_fills.get(account_id)
+            if log is not None:
+                log.set_cap(retention.fills)
+
     def _state(self, symbol: str) -> SymbolState:
         """The symbol's state or -1121 'Invalid symbol.'."""
         st = self._states.get(symbol)
         if st is None:
             raise EngineError(-1121, "Invalid symbol.")
         return st
+
+
+def _forget(st: SymbolState, o: Order) -> None:
+    """Drop a finished order from every index (queries then answer as for an unknown order)."""
+    oid, aid = o.order_id, o.account_id
+    st.orders.pop(oid, None)
+    mine = st.account_orders.get(aid)
+    if mine is not None:
+        mine.pop(oid, None)
+    by_cid = st.client_ids.get(aid)
+    # A client id may have been reused by a later order: only drop the entry if it is this one.
+    if by_cid is not None and by_cid.get(o.client_order_id) is o:
+        del by_cid[o.client_order_id]
 
 
 def _levels(changed: set[int], levels: dict[int, Level], descending: bool) -> tuple[tuple[int, int], ...]:

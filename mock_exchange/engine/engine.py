@@ -17,6 +17,7 @@ from mock_exchange.engine.core import SymbolState, order_update, snapshot
 from mock_exchange.engine.events import balance_change, book_delta
 from mock_exchange.engine.filters import limit_passes, market_passes
 from mock_exchange.engine.queries import QueriesMixin
+from mock_exchange.engine.retention import DEFAULT_RETENTION, Retention
 from mock_exchange.engine.stops import StopsMixin, would_trigger
 from mock_exchange.engine.symbols import SYMBOL_STATUSES, SymbolSpec
 from mock_exchange.engine.types import (
@@ -66,10 +67,16 @@ class CancelReplaceResult:
 
 
 class Engine(ValidationMixin, StopsMixin, QueriesMixin):
-    """A pure, synchronous matching engine for Binance-Spot-like symbols (see contract)."""
+    """A pure, synchronous matching engine for Binance-Spot-like symbols (see contract).
 
-    def __init__(self, clock: Callable[[], int] | None = None) -> None:
-        super().__init__(clock)
+    ``retention`` is the ``Retention`` (what is kept of finished orders and fills; open orders
+    are always kept) of every account created without one of its own.
+    """
+
+    def __init__(
+        self, clock: Callable[[], int] | None = None, retention: Retention = DEFAULT_RETENTION
+    ) -> None:
+        super().__init__(clock, retention)
 
     # ------------------------------------------------------------------ symbols & accounts
     def add_symbol(self, spec: SymbolSpec) -> None:
@@ -95,8 +102,12 @@ class Engine(ValidationMixin, StopsMixin, QueriesMixin):
         maker_rate: int = DEFAULT_RATE,
         taker_rate: int = DEFAULT_RATE,
         can_trade: bool = True,
+        retention: Retention | None = None,
     ) -> Account:
-        """Open an account with free balances (units) and fee rates (units: 100_000 == 0.1 %)."""
+        """Open an account with free balances (units) and fee rates (units: 100_000 == 0.1 %).
+
+        ``retention``: what it keeps of finished orders and fills (default: the engine's).
+        """
         if account_id in self.accounts:
             raise ValueError(f"account {account_id!r} already exists")
         bals: dict[str, list[int]] = {}
@@ -104,7 +115,8 @@ class Engine(ValidationMixin, StopsMixin, QueriesMixin):
             if amount < 0:
                 raise ValueError(f"negative balance for {asset}")
             bals[asset] = [amount, 0]
-        acct = Account(account_id, bals, maker_rate, taker_rate, can_trade, self._clock())
+        acct = Account(account_id, bals, maker_rate, taker_rate, can_trade, self._clock(),
+                       retention if retention is not None else self.default_retention)  # fmt: skip
         self.accounts[account_id] = acct
         return acct
 
@@ -251,10 +263,10 @@ class Engine(ValidationMixin, StopsMixin, QueriesMixin):
             bal[1] += need
             order.locked = need
         st.orders[oid] = order
-        lst = st.account_orders.get(account_id)
-        if lst is None:
-            lst = st.account_orders[account_id] = []
-        lst.append(order)
+        mine = st.account_orders.get(account_id)
+        if mine is None:
+            mine = st.account_orders[account_id] = {}
+        mine[oid] = order
         if by_cid is None:
             by_cid = st.client_ids[account_id] = {}
         by_cid[order.client_order_id] = order
@@ -326,6 +338,7 @@ class Engine(ValidationMixin, StopsMixin, QueriesMixin):
                 cancel_client_order_id=cancel_client_order_id or self._next_client_id(),
             )
         )  # fmt: skip
+        self._ended(st, o)
 
     def cancel_order(
         self,
@@ -374,6 +387,7 @@ class Engine(ValidationMixin, StopsMixin, QueriesMixin):
         opened = st.open_by_account.get(account_id)
         if opened is not None:
             opened.pop(o.order_id, None)
+        self._ended(st, o)
         self._exec_id += 1
         events = self._events
         report = order_update(

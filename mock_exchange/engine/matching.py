@@ -284,6 +284,7 @@ class MatchingMixin(EngineCore):
         opened = st.open_by_account.get(t.account_id)
         if opened is not None:
             opened.pop(t.order_id, None)
+        self._ended(st, t)
 
     # ------------------------------------------------------------------ one fill
     def _trade(self, st: SymbolState, t: Order, m: Order, price: int, qty: int, now: int) -> Fill:
@@ -356,6 +357,7 @@ class MatchingMixin(EngineCore):
                 opened.pop(m.order_id, None)
             if m.locked:
                 self._release(st, m, m.locked)
+            self._ended(st, m)
         # Trade-price range for stop triggers, and the last price.
         st.last_price = price
         if st.trade_lo == 0 or price < st.trade_lo:
@@ -371,16 +373,23 @@ class MatchingMixin(EngineCore):
         events.append(order_update(m, X_TRADE, now, eid + 1, qty, price, quote, m_comm, m_asset, tid, True))
         events.append(order_update(t, X_TRADE, now, eid + 2, qty, price, quote, t_comm, t_asset, tid, False))
         self._exec_id = eid + 2
+        # Each account's fill log keeps what its retention allows (nothing: cap 0, no row built).
         afills = st.account_fills
-        lst = afills.get(m_aid)
-        if lst is None:
-            lst = afills[m_aid] = []
-        lst.append((tid, m.order_id, m.side, price, qty, quote, m_comm, m_asset, now, True))
-        lst = afills.get(t_aid)
-        if lst is None:
-            lst = afills[t_aid] = []
+        log = afills.get(m_aid)
+        if log is None:
+            log = self._fill_log(st, m_aid)
+        if log.cap:
+            log.append((tid, m.order_id, m.side, price, qty, quote, m_comm, m_asset, now, True))
+            if len(log) > log.limit:
+                log.trim()
+        log = afills.get(t_aid)
+        if log is None:
+            log = self._fill_log(st, t_aid)
         t_oid, t_side = t.order_id, t.side
-        lst.append((tid, t_oid, t_side, price, qty, quote, t_comm, t_asset, now, False))
+        if log.cap:
+            log.append((tid, t_oid, t_side, price, qty, quote, t_comm, t_asset, now, False))
+            if len(log) > log.limit:
+                log.trim()
         return fill(tid, symbol, t_oid, t_aid, t_side, price, qty, quote, t_comm, t_asset, now, False)
 
     # ------------------------------------------------------------------ self-trade prevention
@@ -451,6 +460,7 @@ class MatchingMixin(EngineCore):
                 opened.pop(m.order_id, None)
             if m.locked:
                 self._release(st, m, m.locked)
+            self._ended(st, m)
         else:
             if m.visible_qty > m_rem:
                 level.qty -= m.visible_qty - m_rem

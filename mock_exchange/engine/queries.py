@@ -4,11 +4,14 @@ History lists are kept in id order (which is also time order), so the venue's wi
 slices: no range -> the most recent ``limit``; a start (time or id) -> the oldest ``limit``
 from there; an end only -> the most recent ``limit`` up to it. Orders come back as snapshot
 copies so callers can never mutate engine state; fills are immutable and shared.
+Only what the account's retention still keeps is seen (``retention``): a finished order it
+no longer keeps is unknown (-2013), and the fill history starts at its oldest kept fill.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from itertools import islice
 from typing import TypeVar
 
 from mock_exchange.engine.core import EngineCore, FillRow, SymbolState, snapshot
@@ -74,6 +77,7 @@ class QueriesMixin(EngineCore):
             raise EngineError(
                 -1102, "Param 'origClientOrderId' or 'orderId' must be sent, but both were empty/null!"
             )
+        self._archive_due(st, account_id)
         o = self._find(st, account_id, order_id, orig_client_order_id)
         if o is None:
             raise EngineError(-2013, "Order does not exist.")
@@ -100,10 +104,18 @@ class QueriesMixin(EngineCore):
     ) -> list[Order]:
         """The account's orders on ``symbol`` (copies), oldest first, venue windowing."""
         st = self._state(symbol)
-        items: Sequence[Order] = st.account_orders.get(account_id, [])
+        self._archive_due(st, account_id)
+        mine = st.account_orders.get(account_id)
+        if not mine:
+            return []
         if order_id is not None:
-            items = [o for o in items if o.order_id >= order_id]
+            items = [o for o in mine.values() if o.order_id >= order_id]
             return [snapshot(o) for o in window(items, _order_time, start_time, end_time, limit, True)]
+        if start_time is None and end_time is None:
+            # The most recent ``limit`` without copying the whole history first.
+            newest = list(islice(reversed(mine.values()), max(limit, 0)))
+            return [snapshot(o) for o in reversed(newest)]
+        items = list(mine.values())
         return [snapshot(o) for o in window(items, _order_time, start_time, end_time, limit, False)]
 
     def my_trades(
@@ -118,8 +130,10 @@ class QueriesMixin(EngineCore):
     ) -> list[Fill]:
         """The account's fills on ``symbol``, oldest first, venue windowing."""
         st = self._state(symbol)
-        rows: Sequence[FillRow] = st.account_fills.get(account_id, [])
+        log = st.account_fills.get(account_id)
+        rows: Sequence[FillRow] = log.rows() if log is not None else []
         if order_id is not None:
+            self._archive_due(st, account_id)
             o = st.orders.get(order_id)
             if o is None or o.account_id != account_id:
                 raise EngineError(-2013, "Order does not exist.")

@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from mock_exchange.engine import units
+from mock_exchange.engine.types import EngineError
 from mock_exchange.server import errors
 from mock_exchange.server.endpoint import USER_DATA, Ctx, Registry
 from mock_exchange.server.params import Params
 from mock_exchange.server.responses import bips, my_trade_json, rate_json
 from mock_exchange.server.routes_market import spec_of
-from mock_exchange.server.routes_trade import _list_limit, _time_range
+from mock_exchange.server.routes_trade import _list_limit, _time_range, engine_error
 
 reg = Registry()
 
@@ -68,10 +69,13 @@ def my_trades(ctx: Ctx) -> Any:
         raise errors.bad_combo()
     if order_id is not None and (start is not None or end is not None):
         raise errors.bad_combo()
-    fills = ctx.state.engine.my_trades(
-        ctx.account_id, symbol, order_id=order_id, start_time=start, end_time=end, from_id=from_id,
-        limit=_list_limit(p),
-    )
+    try:
+        fills = ctx.state.engine.my_trades(
+            ctx.account_id, symbol, order_id=order_id, start_time=start, end_time=end, from_id=from_id,
+            limit=_list_limit(p),
+        )
+    except EngineError as exc:  # an unknown (or archived) orderId: -2013, as the venue answers
+        raise engine_error(exc) from exc
     return [my_trade_json(f) for f in fills]
 
 

@@ -9,6 +9,10 @@ orders spread over a band of distances from the fair price (sizes growing with d
 which gives the book its depth profile) and only replace orders that drifted out of the band
 or outlived a random lifetime (without lifetimes, far orders would never turn over while near
 ones are taken or cancelled all the time, and the book would hollow out near the touch).
+Between refreshes they watch the fair price like the makers and, after a reaction latency,
+pull the orders a move left inside the band's inner edge: left there until the next refresh,
+those stale orders held the touch back and the mid followed the fair price about a second
+late, which showed as a lag-1 autocorrelation of 1-second returns of about +0.15.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from mock_exchange.market.synth.presets import CrashParams, DepthParams, MakerPa
 from mock_exchange.market.synth.venue import Agent, Venue
 
 _BP = 1e-4
+_NO_ASK = 1 << 62
 
 
 def _trigger(ev: simpy.Event, _cause: simpy.Event | None = None) -> None:
@@ -187,13 +192,62 @@ class DepthProvider(Agent):
         self.activity = activity
         self.live: dict[int, list[int]] = {}  # order id -> [is_buy, price, remaining, expiry ms]
         self.life_ms = p.lifetime_s * 1000.0
+        self._pending = False
+        self.inner_bid = 0  # highest live bid price (or higher), see ``_edges``
+        self.inner_ask = _NO_ASK  # lowest live ask price (or lower)
 
     def run(self) -> Generator[simpy.Event, Any, None]:
         env = self.env
         ms = self.p.refresh_s * 1000.0
+        if self.p.pull_reaction_ms[1] > 0:
+            self.venue.fair.listeners.append(self.poke)
         while True:
             self.refresh()
             yield env.timeout(ms * (0.5 + self.rng.random()))
+
+    def _inner_edge(self) -> tuple[float, float]:
+        """The highest bid and lowest ask price the band allows at the current fair price."""
+        v = self.venue
+        fair = v.fair.price
+        lo = self.p.band_bps[0]
+        c = self.crash
+        if c is not None and v.fair.in_crash(self.env.now):
+            lo *= c.maker_spread_factor
+        return fair * (1.0 - lo * _BP), fair * (1.0 + lo * _BP)
+
+    def poke(self) -> None:
+        """The fair price moved: if that left orders on the wrong side of the band's inner edge
+        (they would only be picked off), pull them after a reaction time."""
+        if self._pending:
+            return
+        bid_max, ask_min = self._inner_edge()
+        if self.inner_bid <= bid_max and self.inner_ask >= ask_min:
+            return  # nothing stale (the common case: most moves are smaller than the edge)
+        self._pending = True
+        lo, hi = self.p.pull_reaction_ms
+        self.env.timeout(self.rng.uniform(lo, hi)).callbacks.append(self._pull)
+
+    def _pull(self, _ev: simpy.Event) -> None:
+        self._pending = False
+        bid_max, ask_min = self._inner_edge()
+        live = self.live
+        stale = [oid for oid, (is_buy, price, _left, _exp) in live.items()
+                 if (price > bid_max if is_buy else price < ask_min)]  # fmt: skip
+        for oid in stale:
+            del live[oid]
+            self.venue.cancel(self.account_id, oid)
+        self._edges()
+
+    def _edges(self) -> None:
+        """Recompute the innermost bid and ask of the live orders (``poke``'s quick check).
+
+        Between recomputations they may only overstate how far in the live orders reach: a new
+        order pushes them in, one that leaves does not pull them back (at worst a needless scan).
+        """
+        bids = [rec[1] for rec in self.live.values() if rec[0]]
+        asks = [rec[1] for rec in self.live.values() if not rec[0]]
+        self.inner_bid = max(bids) if bids else 0
+        self.inner_ask = min(asks) if asks else _NO_ASK
 
     def on_fill(self, order_id: int, qty: int) -> None:
         rec = self.live.get(order_id)
@@ -224,6 +278,7 @@ class DepthProvider(Agent):
         for oid in drop:
             del live[oid]
             v.cancel(self.account_id, oid)
+        self._edges()
         n_bids = sum(rec[0] for rec in live.values())
         counts = [len(live) - n_bids, n_bids]
         for is_buy in (1, 0):
@@ -245,3 +300,8 @@ class DepthProvider(Agent):
                     life = rng.expovariate(1.0 / self.life_ms) if self.life_ms > 0 else 1e18
                     self.live[o.order_id] = [is_buy, price, o.orig_qty - o.executed_qty, int(now + life)]
                     v.resting[o.order_id] = self
+                    if is_buy:
+                        if price > self.inner_bid:
+                            self.inner_bid = price
+                    elif price < self.inner_ask:
+                        self.inner_ask = price

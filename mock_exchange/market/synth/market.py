@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 import simpy
 from faker import Faker
 
-from mock_exchange.engine import Engine, EngineError, units
+from mock_exchange.engine import KEEP_NONE, Engine, EngineError, Retention, units
 from mock_exchange.market.synth.fair import FairModel
 from mock_exchange.market.synth.makers import DepthProvider, MarketMaker
 from mock_exchange.market.synth.presets import SynthParams, get_preset
@@ -105,6 +105,8 @@ class SynthMarket:
     An ``Engine`` target without ``clock`` must already read the market's time (or be driven
     in step with it); ``start_ms`` is then where the market's time starts (default
     ``DEFAULT_START_MS``; for a state, its clock's current time).
+    ``agent_retention``: what the agents' accounts keep of their finished orders and fills;
+    nothing by default (nobody queries them, and an hour of agent history is ~0.5 GB).
     """
 
     def __init__(
@@ -119,8 +121,10 @@ class SynthMarket:
         activity: Mapping[str, float] | None = None,
         clock: SimClock | None = None,
         replace_account: str | None = "market-maker",
+        agent_retention: Retention = KEEP_NONE,
     ) -> None:
         self.params = get_preset(preset)
+        self.agent_retention = agent_retention
         self.seed = seed
         self.env = simpy.Environment()
         self.state: ExchangeState | None = None
@@ -176,7 +180,7 @@ class SynthMarket:
                 break
         fund = self.params.funding_notional / venue.usd_per_quote  # in quote
         balances = {venue.quote: int(fund * units.SCALE), venue.base: int(fund * 1e16 / price)}
-        engine.create_account(name, balances, maker_rate=0, taker_rate=0)
+        engine.create_account(name, balances, maker_rate=0, taker_rate=0, retention=self.agent_retention)
         return name
 
     def _build_venue(self, symbol: str, price: int, act: float, rng: random.Random) -> None:

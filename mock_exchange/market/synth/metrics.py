@@ -5,6 +5,22 @@ statistics the calibration compares with real BTCUSDT.
 stream hub does, so its counts are the frames the server would send: a bookTicker frame per
 delta that changes the best bid/ask (price or quantity), a trade frame per ``TradeEvent``,
 and a depth@100ms frame per 100 ms window in which the book changed.
+
+Where the lag-1 autocorrelation of returns is measured (``acf1``, ``ACF1_STEP_S``): on the
+mid sampled every second, i.e. 3,600 one-second returns per synthesized hour. Why there:
+
+- Sampling error decides it. The returns are heavy-tailed and their volatility clusters, so
+  one hour's estimate scatters more than the textbook 1/sqrt(n): over 100 hours of the
+  ``calm`` latent price alone (no book, so no microstructure at all) the per-hour estimate
+  has a standard deviation of 0.15 with 1-minute returns, 0.07 with 10-second, 0.056 with
+  5-second and 0.029 with 1-second returns; |rho1| >= 0.1 happened in 49 %, 16 %, 7 % and
+  0 % of those hours. Only at one second does a bound of 0.1 on one hour test the market
+  rather than the sample.
+- One second is also the strictest horizon for the book: a mid that lags the fair price
+  (stale quotes left in the book) makes rho1 positive, bid-ask bounce makes it negative, and
+  both fade at longer horizons.
+- The mid, not a microprice: the spread is about one tick, so there is almost no bounce to
+  filter (the size-weighted microprice gave the same figures to 0.005 on every seed checked).
 """
 
 from __future__ import annotations
@@ -133,6 +149,17 @@ def autocorr(xs: Sequence[float], lag: int) -> float:
     if den == 0:
         return 0.0
     return sum((xs[i] - m) * (xs[i + lag] - m) for i in range(n - lag)) / den
+
+
+ACF1_STEP_S = 1  # sampling step of the mid for ``acf1`` (see the module docstring)
+
+
+def acf1(prices: Sequence[float], every: int = 1) -> float:
+    """Lag-1 autocorrelation of the log returns of every ``every``-th price.
+
+    Fed the mid once per ``ACF1_STEP_S`` second, this is the calibration's rho1.
+    """
+    return autocorr(log_returns(prices[::every]), 1)
 
 
 def stylized_facts(prices: Sequence[float]) -> dict[str, float]:

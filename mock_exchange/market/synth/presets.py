@@ -78,6 +78,9 @@ class DepthParams:
     size_sigma: float = 0.7
     refresh_s: float = 2.0
     lifetime_s: float = 45.0  # mean life of an order before it is replaced (0 = until it leaves the band)
+    # Latency range to pull orders a fair-price move left inside the band's inner edge ((0, 0) = never);
+    # without it, stale ladder orders pin the touch for a refresh and the mid lags the fair price.
+    pull_reaction_ms: tuple[float, float] = (5.0, 60.0)
 
 
 @dataclass(frozen=True, slots=True)
