@@ -145,7 +145,7 @@ class _Builder:
         sc.market = self.market(section("market", dict))
         latency = section("latency", dict)
         sc.latency = LatencySpec(*(self.pick(latency, ("latency",), key, parse_duration, 0)
-                                   for key in ("order", "jitter", "market_data")))  # fmt: skip
+                                   for key in ("order", "jitter", "market_data", "entry")))  # fmt: skip
         sc.strategy = self.strategy(section("strategy", dict))
         sc.faults = self.faults(section("faults", list), sc)
         sc.expectations = [self.expectation(i, raw) for i, raw in enumerate(section("expectations", list))]

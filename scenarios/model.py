@@ -46,11 +46,14 @@ class MarketSpec:
 
 @dataclass(slots=True)
 class LatencySpec:
-    """One-way added latency of the mock's replies (REST and WebSocket API), seeded jitter."""
+    """Added latency, seeded jitter: ``order_ms`` holds the mock's replies (REST and WebSocket
+    API), ``entry_ms`` holds requests before they are processed (order-entry latency: the market
+    moves meanwhile), ``market_data_ms`` holds every market-stream frame."""
 
     order_ms: int = 0
     jitter_ms: int = 0
     market_data_ms: int = 0
+    entry_ms: int = 0
 
 
 @dataclass(slots=True)

@@ -164,7 +164,10 @@ async def _play(scenario: Scenario, loop: VirtualTimeLoop, clock: VirtualClock, 
         lat = scenario.latency
         if lat.order_ms or lat.jitter_ms:
             state.faults.add({"type": "delay", "ms": lat.order_ms, "jitterMs": lat.jitter_ms, "count": None,
-                              "label": "scenario latency"})
+                              "label": "scenario reply latency"})
+        if lat.entry_ms:
+            state.faults.add({"type": "delay", "stage": "entry", "ms": lat.entry_ms, "jitterMs": lat.jitter_ms,
+                              "count": None, "label": "scenario entry latency"})
         account = scenario.accounts[0]
         info = state.accounts[account.name]
         venue = VenueConfig.custom(server.base_url, api_key=info.api_key, api_secret=info.secret_key, clock=clock)

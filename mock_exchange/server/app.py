@@ -78,6 +78,8 @@ def _make_handler(ep: Endpoint) -> Callable[[web.Request], Awaitable[web.StreamR
         try:
             if hit is not None and hit.reject is not None:
                 raise hit.reject  # a fault answers before anything is processed
+            if hit is not None and hit.entry_delay_s > 0:
+                await asyncio.sleep(hit.entry_delay_s)  # order-entry latency: processed later
             raw_query = request.raw_path.partition("?")[2]
             raw_body = b"" if ep.method == "GET" else await request.read()
             params = Params(raw_query, raw_body)

@@ -29,7 +29,7 @@ _MATCH = frozenset({"method", "path", "wsMethod", "transport"})
 KEYS: dict[str, frozenset[str]] = {
     "http_error": _MATCH | {"status", "code", "msg", "count", "execute"},
     "rate_limit": _MATCH | {"status", "retryAfter", "count"},
-    "delay": _MATCH | {"ms", "jitterMs", "count"},
+    "delay": _MATCH | {"ms", "jitterMs", "count", "stage"},
     "reject_orders": frozenset({"code", "msg", "status", "count", "symbol"}),
     "skip_depth": frozenset({"symbol", "count"}),
     "stale_snapshot": frozenset({"symbol", "count"}),
@@ -202,7 +202,11 @@ def _parse_rate_limit(spec: Mapping[str, Any], f: Fault, state: ExchangeState) -
 
 
 def _parse_delay(spec: Mapping[str, Any], f: Fault, state: ExchangeState) -> None:
-    f.spec.update(ms=_int(spec, "ms", lo=0), jitterMs=_int(spec, "jitterMs", 0, lo=0))
+    stage = spec.get("stage", "reply")
+    if stage not in ("reply", "entry"):
+        raise FaultSpecError(f"stage: must be 'reply' (hold the answer) or 'entry' (hold the request before "
+                             f"it is processed), got {stage!r}")
+    f.spec.update(ms=_int(spec, "ms", lo=0), jitterMs=_int(spec, "jitterMs", 0, lo=0), stage=stage)
 
 
 def _parse_reject_orders(spec: Mapping[str, Any], f: Fault, state: ExchangeState) -> None:

@@ -73,6 +73,7 @@ class RequestFaults:
     reject: BinanceError | None = None  # answer this instead of processing the request
     replace: BinanceError | None = None  # process the request, then answer this instead
     delay_s: float = 0.0  # hold the answer this long
+    entry_delay_s: float = 0.0  # hold the request this long before processing it (order-entry latency)
 
 
 class FaultPlan:
@@ -279,7 +280,10 @@ class FaultPlan:
             jitter = delay.spec["jitterMs"]
             ms = delay.spec["ms"] + (self.rng.randint(0, jitter) if jitter else 0)
             out = out or RequestFaults()
-            out.delay_s = ms / 1000
+            if delay.spec["stage"] == "entry":
+                out.entry_delay_s = ms / 1000
+            else:
+                out.delay_s = ms / 1000
             self._applied(delay, where, ms=ms)
             self._consume(delay)
         return out

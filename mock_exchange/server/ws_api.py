@@ -31,7 +31,7 @@ from aiohttp import WSCloseCode, WSMsgType, web
 from mock_exchange.server import errors, user_events
 from mock_exchange.server.app import STATE, _to_micro, json_response
 from mock_exchange.server.errors import BinanceError
-from mock_exchange.server.faults import targets_of
+from mock_exchange.server.faults import RequestFaults, targets_of
 from mock_exchange.server.params import Params
 from mock_exchange.server.routes_userstream import install_user_data
 from mock_exchange.server.routes_userstream import reg as userstream_reg
@@ -123,6 +123,20 @@ def handle_text(sess: WsSession, methods: dict[str, Method], text: str) -> None:
 
 
 def run_method(sess: WsSession, method: Method, req_id: Any, raw_params: dict[str, Any]) -> None:
+    faults = sess.state.faults
+    hit = None
+    if faults.requests:
+        http_method, path = REST_METHODS.get(method.name, _NO_ROUTE)
+        hit = faults.on_request("ws", http_method, path, method.name)
+        if hit is not None and hit.entry_delay_s > 0 and hit.reject is None:
+            entry, hit.entry_delay_s = hit.entry_delay_s, 0.0  # order-entry latency: processed later
+            asyncio.get_running_loop().call_later(entry, _run_method, sess, method, req_id, raw_params, hit)
+            return
+    _run_method(sess, method, req_id, raw_params, hit)
+
+
+def _run_method(sess: WsSession, method: Method, req_id: Any, raw_params: dict[str, Any],
+                hit: RequestFaults | None) -> None:
     state = sess.state
     now = state.clock()
     show_limits = sess.return_rate_limits
@@ -131,11 +145,6 @@ def run_method(sess: WsSession, method: Method, req_id: Any, raw_params: dict[st
     result: Any = None
     error: dict[str, Any] | None = None
     banned = False
-    faults = state.faults
-    hit = None
-    if faults.requests:
-        http_method, path = REST_METHODS.get(method.name, _NO_ROUTE)
-        hit = faults.on_request("ws", http_method, path, method.name)
     try:
         if hit is not None and hit.reject is not None:
             raise hit.reject  # a fault answers before anything is processed

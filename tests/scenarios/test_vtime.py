@@ -72,3 +72,25 @@ def test_socket_traffic_is_not_overtaken_and_market_data_latency_is_exact() -> N
     assert msg["e"] == "trade" and msg["T"] == sent
     assert replied == sent  # REST has no added latency: the reply takes no virtual time
     assert received - sent == 300
+
+
+def test_order_entry_latency_processes_the_order_later_and_reply_latency_only_delays_the_answer() -> None:
+    async def main(loop, clock):  # type: ignore[no-untyped-def]
+        server = await MockServer(ServerConfig(), clock=clock).start()
+        try:
+            client = server.client()
+            out = {}
+            for stage in ("entry", "reply"):
+                server.state.faults.add({"type": "delay", "stage": stage, "ms": 250, "method": "POST",
+                                         "path": "/api/v3/order", "count": 1})
+                sent = clock()
+                reply = await client.signed("POST", "/api/v3/order", symbol="BTCUSDT", side="BUY", type="MARKET",
+                                            quantity="0.01")
+                out[stage] = (reply.json()["transactTime"] - sent, clock() - sent)
+            return out
+        finally:
+            await server.stop()
+
+    out, _ = run(main)
+    assert out["entry"] == (250, 250)  # processed (and timestamped) 250 ms after it was sent
+    assert out["reply"] == (0, 250)  # processed at once, answered 250 ms later
