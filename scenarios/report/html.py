@@ -10,7 +10,7 @@ from typing import Any
 
 from scenarios.record import RunRecord, Sample
 from scenarios.report import svg
-from scenarios.report.metrics import counts, money, rel_seconds, run_metrics
+from scenarios.report.metrics import counts, money, origin, rel_seconds, run_metrics
 from scenarios.report.text import MAX_EVENTS, fault_title, recovery_text, speed_line, verdict
 
 CSS = """
@@ -151,8 +151,8 @@ def render_html(record: RunRecord) -> str:
     parts.append(_table(["#", "type", "label", "start", "end", "book resynced", "user stream back",
                          "tracker converged", "reaction", "journal line"], [
         [str(w.index), escape(w.type), escape(w.label) or "—", rel_seconds(record, w.start_ms),
-         "—" if w.end_ms is None else rel_seconds(record, w.end_ms), _after(w.book_resynced_ms, w.start_ms),
-         _after(w.user_stream_back_ms, w.start_ms), _after(w.tracker_converged_ms, w.start_ms),
+         "—" if w.end_ms is None else rel_seconds(record, w.end_ms), _after(w.book_resynced_ms, origin(w)),
+         _after(w.user_stream_back_ms, origin(w)), _after(w.tracker_converged_ms, origin(w)),
          escape(w.reaction) or "—", str(w.journal_line or "—")]
         for w in record.faults
     ]) if record.faults else "<p>No faults.</p>")  # fmt: skip

@@ -11,7 +11,7 @@ from collections import Counter
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from scenarios.record import RunRecord, Sample
+from scenarios.record import FaultWindow, RunRecord, Sample
 
 PCT_PLACES = Decimal("0.0001")
 
@@ -167,3 +167,9 @@ def rel_seconds(record: RunRecord, ts_ms: int) -> str:
 
 def duration(ms: int | None) -> str:
     return "n/a" if ms is None else f"{ms / 1000:.3f} s"
+
+
+def origin(window: FaultWindow) -> int:
+    """Where recovery times count from: the fault's end (its last application for a counted
+    fault, its lifting for one with a duration), or its start while it has no end."""
+    return window.end_ms if window.end_ms is not None else window.start_ms

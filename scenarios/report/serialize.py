@@ -24,7 +24,7 @@ from scenarios.record import (
     RunEvent,
     RunRecord,
 )
-from scenarios.report.metrics import counts, derived_metrics
+from scenarios.report.metrics import counts, derived_metrics, origin
 from scenarios.report.scrub import collect_secrets, may_hold_secrets, scrub
 
 SCHEMA_NAME = "mockex-report"
@@ -71,9 +71,9 @@ def fault_json(window: FaultWindow) -> dict[str, Any]:
         "book_resynced_ms": window.book_resynced_ms, "user_stream_back_ms": window.user_stream_back_ms,
         "tracker_converged_ms": window.tracker_converged_ms, "reaction": window.reaction,
         "recovery_after_ms": {
-            "book_resynced": _after(window.book_resynced_ms, window.start_ms),
-            "user_stream_back": _after(window.user_stream_back_ms, window.start_ms),
-            "tracker_converged": _after(window.tracker_converged_ms, window.start_ms),
+            "book_resynced": _after(window.book_resynced_ms, origin(window)),
+            "user_stream_back": _after(window.user_stream_back_ms, origin(window)),
+            "tracker_converged": _after(window.tracker_converged_ms, origin(window)),
         },
     }  # fmt: skip
 

@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from scenarios.record import FaultWindow, RunRecord
-from scenarios.report.metrics import counts, duration, money, rel_seconds, run_metrics, to_decimal
+from scenarios.report.metrics import counts, duration, money, origin, rel_seconds, run_metrics, to_decimal
 from scenarios.report.serialize import wall_fields
 
 SHORT = 110  # passed expectations' messages are cut to this in the terminal
@@ -29,12 +29,13 @@ def _tally(groups: Mapping[str, int]) -> str:
 
 
 def recovery_text(window: FaultWindow) -> str:
-    """How the connector came back from one fault, as one line."""
+    """How the connector came back from one fault, as one line (times from the fault's end)."""
     parts = []
     for label, done in (("book resynced", window.book_resynced_ms), ("user stream back", window.user_stream_back_ms),
                         ("tracker converged", window.tracker_converged_ms)):
         if done is not None:
-            parts.append(f"{label} after {duration(done - window.start_ms)}")
+            parts.append(f"{label} during the fault" if done < origin(window)
+                         else f"{label} after {duration(done - origin(window))}")
     reaction = window.reaction.strip()
     if reaction and parts:
         return f"{reaction} ({', '.join(parts)})"
@@ -154,8 +155,8 @@ def render_markdown(record: RunRecord) -> str:
     out += _table(["#", "type", "label", "start", "end", "book resynced", "user stream back", "tracker converged",
                    "reaction", "journal line"], [
         [w.index, w.type, w.label or "—", rel_seconds(record, w.start_ms),
-         "—" if w.end_ms is None else rel_seconds(record, w.end_ms), _after(w.book_resynced_ms, w.start_ms),
-         _after(w.user_stream_back_ms, w.start_ms), _after(w.tracker_converged_ms, w.start_ms),
+         "—" if w.end_ms is None else rel_seconds(record, w.end_ms), _after(w.book_resynced_ms, origin(w)),
+         _after(w.user_stream_back_ms, origin(w)), _after(w.tracker_converged_ms, origin(w)),
          w.reaction or "—", w.journal_line or "—"]
         for w in record.faults
     ]) if record.faults else ["No faults.", ""]  # fmt: skip
