@@ -45,10 +45,10 @@ def test_bundled_scenario_passes_and_reruns_byte_identically(path: Path, tmp_pat
     assert second.passed
 
 
-def test_a_minute_of_synthesized_market_takes_seconds_and_trades(tmp_path: Path) -> None:
+def test_minutes_of_synthesized_market_take_seconds_and_trade(tmp_path: Path) -> None:
     scenario = load_scenario_text("""
 version: 1
-clock: {duration: 10m}
+clock: {duration: 3m}
 market: {kind: synth, preset: calm}
 strategy: {name: market_making, params: {spread_bps: 1}}
 expectations:
@@ -59,10 +59,10 @@ expectations:
     result = run_scenario(scenario, tmp_path)
     wall = time.perf_counter() - t0
     assert result.passed, result.failure_text
-    assert wall < 300  # a loose guard against sleeping in real time; the benchmark measures speed
+    assert wall < 120  # a loose guard against sleeping in real time; the benchmark measures speed
     samples = result.record.samples
-    assert samples[-1].ts_ms - samples[0].ts_ms >= 600_000 - 1_000
-    assert len({s.mid for s in samples}) > 50  # the market moved
+    assert samples[-1].ts_ms - samples[0].ts_ms >= 180_000 - 1_000
+    assert len({s.mid for s in samples}) > 30  # the market moved
 
 
 class Boom(Exception):
