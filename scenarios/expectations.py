@@ -14,8 +14,9 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qsl
 
+from mock_exchange.server import fault_specs
 from scenarios.model import ExpectationSpec
-from scenarios.record import ExpectationResult, FaultWindow, RunRecord
+from scenarios.record import BOOK_FAULTS, USER_STREAM_FAULTS, ExpectationResult, FaultWindow, RunRecord
 from scenarios.report import expr as safe_expr
 from scenarios.report.metrics import (
     duration,
@@ -30,12 +31,7 @@ from scenarios.report.metrics import (
     worst_drawdown_pct,
 )
 
-FAULT_TYPES = (
-    "http_error", "rate_limit", "delay", "reject_orders", "skip_depth", "stale_snapshot", "drop_streams",
-    "stall_streams", "server_shutdown", "terminate_user_streams", "clock_skew", "symbol_status",
-)  # fmt: skip
-BOOK_FAULTS = ("skip_depth", "stale_snapshot", "drop_streams", "stall_streams", "server_shutdown")
-USER_STREAM_FAULTS = ("drop_streams", "terminate_user_streams", "server_shutdown")
+FAULT_TYPES = fault_specs.TYPES
 _STREAM_TARGETED = ("drop_streams", "stall_streams", "server_shutdown")
 _WINDOW_PARAMS = {"within", "faults", "from"}
 MAX_NAMED = 20  # offending items named in one message; the rest are counted

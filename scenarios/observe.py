@@ -22,7 +22,7 @@ from mock_exchange.server.fault_specs import COUNTED
 from mock_exchange.server.stream_book import BookMirror
 from scenarios.journal import Journal
 from scenarios.model import FaultStep
-from scenarios.record import FaultWindow, FillRow, RunEvent, Sample
+from scenarios.record import BOOK_FAULTS, USER_STREAM_FAULTS, FaultWindow, FillRow, RunEvent, Sample
 
 if TYPE_CHECKING:
     from mock_exchange.server.state import ExchangeState
@@ -31,9 +31,6 @@ CHECK_INTERVAL_S = 0.1
 BOOK_LEVELS_COMPARED = 20
 _OPEN = frozenset({OrderState.OPEN, OrderState.PARTIALLY_FILLED})
 _PENDING = frozenset({OrderState.PENDING_CREATE, OrderState.PENDING_CANCEL})
-# Faults after which the book must be rebuilt / the user stream re-established.
-BOOK_FAULTS = frozenset({"skip_depth", "stale_snapshot", "drop_streams", "stall_streams", "server_shutdown"})
-USER_STREAM_FAULTS = frozenset({"drop_streams", "terminate_user_streams", "server_shutdown"})
 
 
 def _d(value: int) -> Decimal:

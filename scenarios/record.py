@@ -10,6 +10,9 @@ from decimal import Decimal
 from typing import Any
 
 REPORT_SCHEMA_VERSION = 1
+# Faults after which the connector must rebuild its book / re-establish its user stream.
+BOOK_FAULTS = ("skip_depth", "stale_snapshot", "drop_streams", "stall_streams", "server_shutdown")
+USER_STREAM_FAULTS = ("drop_streams", "terminate_user_streams", "server_shutdown")
 
 
 @dataclass(slots=True)
