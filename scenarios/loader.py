@@ -150,7 +150,7 @@ class _Builder:
         sc.faults = self.faults(section("faults", list), sc)
         sc.expectations = [self.expectation(i, raw) for i, raw in enumerate(section("expectations", list))]
         rep = section("report", dict)
-        sc.report = ReportSpec(rep.get("journal_market_data", False),
+        sc.report = ReportSpec(rep.get("journal_market_data", True),
                                self.pick(rep, ("report",), "sample_interval", parse_duration, 1_000),
                                rep.get("junit", False))  # fmt: skip
         if sc.report.sample_interval_ms <= 0:

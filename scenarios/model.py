@@ -90,7 +90,7 @@ class ExpectationSpec:
 
 @dataclass(slots=True)
 class ReportSpec:
-    journal_market_data: bool = False
+    journal_market_data: bool = True  # every wire message; false keeps market-stream frames out
     sample_interval_ms: int = 1_000
     junit: bool = False
 
