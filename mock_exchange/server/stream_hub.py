@@ -247,6 +247,9 @@ class StreamHub:
         self._late: deque[tuple[float, Conn, bytes]] = deque()
         self._late_handle: asyncio.TimerHandle | None = None
         self.external: set[str] = set()  # symbols whose depth/bookTicker frames a market source publishes
+        # Called with a stream's spec when its first subscriber arrives, before the channel exists
+        # (a market source that skips frames nobody subscribes to catches up there).
+        self.attach_hooks: list[Callable[[StreamSpec], None]] = []
         self._stall_handle: asyncio.TimerHandle | None = None
 
     def delay(self, conn: Conn, frame: bytes) -> None:
@@ -313,6 +316,8 @@ class StreamHub:
         self._check_engine()
         ch = self.channels.get(spec.name)
         if ch is None:
+            for hook in list(self.attach_hooks):
+                hook(spec)
             ch = self.channels[spec.name] = Channel(spec)
             self._attach(ch)
         ch.groups[conn.group][conn] = None

@@ -48,7 +48,7 @@ from mock_exchange.engine.types import (
 )
 from mock_exchange.engine.units import fmt
 from mock_exchange.market.replay.engine_book import REPLAY_ACCOUNT, EngineBook
-from mock_exchange.market.replay.feed import DiffData, Levels, units
+from mock_exchange.market.replay.feed import DiffData, Levels, diff_levels, units
 from mock_exchange.market.replay.orders import ReplayOrder
 from mock_exchange.market.replay.queue import QueueModel
 
@@ -82,6 +82,7 @@ class ServedSymbol:
         self.frame_offset = 0
         self.trade_offset = 0
         self.ticker: Top | None = None  # last recorded bookTicker (units)
+        self.deferred: tuple[int, Top] | None = None  # (u, top) of a bookTicker not yet taken
         self.ticker_u = 0  # ``u`` of the last bookTicker published
         self.top: Top | None = None  # the top of book last published on bookTicker
         self.top_dirty = False
@@ -143,13 +144,9 @@ class ServedSymbol:
             if watch:
                 self._level_changes(is_bid, [(p, rec.get(p, 0), sets.get(p, 0)) for p in watch
                                              if p in sets or p in dels])  # fmt: skip
-            book_set = self.book.set
-            for p, q in sets.items():
-                rec[p] = q
-                book_set(is_bid, p, q, now)
-            for p in dels:
-                if rec.pop(p, None) is not None:
-                    book_set(is_bid, p, 0, now)
+            rec.update(sets)
+            pop = rec.pop
+            self.book.apply(is_bid, sets, [p for p in dels if pop(p, None) is not None], now)
         return self._cross(now) if (self.watch_bids or self.watch_asks) else False
 
     def _watch(self, is_bid: bool) -> list[int]:
@@ -328,10 +325,12 @@ class ServedSymbol:
 
     # ================================================================== frames
     def depth_frame(
-        self, payload: dict[str, Any], first: int, last: int, diff: DiffData | None, stamp: Stamp | None, now: int
+        self, payload: dict[str, Any], first: int, last: int, diff: DiffData | None, stamp: Stamp | None, now: int,
+        levels: tuple[Levels, Levels] | None = None,
     ) -> tuple[dict[str, Any], BookDelta]:
         """The diff to publish for a recorded one (``diff``: its parsed form when it was applied
-        to the book, else None), and the same change as a BookDelta."""
+        to the book, else None; ``levels``: its rows parsed, if at hand), and the same change
+        as a BookDelta."""
         applied = diff is not None
         first_pub = first + self.frame_offset
         last_pub = last + self.offset
@@ -352,8 +351,10 @@ class ServedSymbol:
             if stamp is not None and type(payload.get("E")) is int:
                 out["E"] = stamp(payload["E"])
         if merge:
-            out["b"], bids = self._merged(payload["b"], True)
-            out["a"], asks = self._merged(payload["a"], False)
+            if levels is None:
+                levels = diff_levels(payload)
+            out["b"], bids = self._merged(payload["b"], levels[0], True)
+            out["a"], asks = self._merged(payload["a"], levels[1], False)
             self.pending_bids.clear()
             self.pending_asks.clear()
             self.pending_since = None
@@ -385,39 +386,60 @@ class ServedSymbol:
                    "b": [[fmt(p), fmt(q)] for p, q in bids], "a": [[fmt(p), fmt(q)] for p, q in asks]}  # fmt: skip
         return payload, BookDelta(self.symbol, first, last, bids, asks, now)
 
-    def _merged(self, rows: list[list[str]], is_bid: bool) -> tuple[list[list[str]], tuple[tuple[int, int], ...]]:
-        """Recorded levels at the book's quantities, plus the levels users changed since."""
+    def _merged(self, rows: list[list[str]], levels: Levels,
+                is_bid: bool) -> tuple[list[list[str]], tuple[tuple[int, int], ...]]:  # fmt: skip
+        """Recorded levels (``rows``, parsed: ``levels``) at the book's quantities, plus the
+        levels users changed since."""
         watch = self.watch_bids if is_bid else self.watch_asks
         pending = self.pending_bids if is_bid else self.pending_asks
         level_qty = self.book.level_qty
-        parsed: list[tuple[int, list[str], int]] = []
-        seen: set[int] = set()
-        for row in rows:
-            p = units(row[0])
-            seen.add(p)
-            q = units(row[1])
+        out_rows = rows[:]
+        out_levels = levels[:]
+        for i, (p, q) in enumerate(levels):
             if p in watch or p in pending:
                 shown = level_qty(is_bid, p)
                 if shown != q:
-                    q = shown
-                    row = [row[0], fmt(q)]
-            parsed.append((p, row, q))
-        extra = [p for p in pending if p not in seen]
-        if extra:
-            for p in extra:
-                q = level_qty(is_bid, p)
-                parsed.append((p, [fmt(p), fmt(q)], q))
-            parsed.sort(key=lambda r: -r[0] if is_bid else r[0])
-        return [r[1] for r in parsed], tuple((r[0], r[2]) for r in parsed)
+                    out_rows[i] = [rows[i][0], fmt(shown)]
+                    out_levels[i] = (p, shown)
+        if pending:
+            seen = {p for p, _ in levels}
+            extra = [p for p in pending if p not in seen]
+            if extra:
+                merged = list(zip(out_levels, out_rows, strict=True))
+                for p in extra:
+                    q = level_qty(is_bid, p)
+                    merged.append(((p, q), [fmt(p), fmt(q)]))
+                merged.sort(key=lambda r: -r[0][0] if is_bid else r[0][0])
+                return [r[1] for r in merged], tuple(r[0] for r in merged)
+        return out_rows, tuple(out_levels)
 
-    def ticker_frame(self, payload: dict[str, Any], top: Top, u: int, stamp: Stamp | None) -> dict[str, Any]:
-        """A recorded bookTicker: ``u`` shifted, the users' best orders shown in it."""
+    def defer_ticker(self, u: int, top: Top) -> None:
+        """A recorded bookTicker nobody subscribes to: no frame, and its state (what
+        ``ticker_frame`` keeps) is taken only when something needs it (``settle_ticker``).
+        Callers settle before anything that changes what that state is computed from
+        (the users' orders, ``offset``), so it comes out as if taken at once."""
+        self.deferred = (u, top)
+
+    def settle_ticker(self) -> None:
+        """Take the state of a deferred bookTicker (see ``defer_ticker``)."""
+        deferred = self.deferred
+        if deferred is not None:
+            self.deferred = None
+            self._take_ticker(deferred[1], deferred[0])
+
+    def _take_ticker(self, top: Top, u: int) -> tuple[Top, int]:
         self.ticker = top
         shown = self._compose(top)
         u_pub = u + self.offset
         self.ticker_u = u_pub
         self.top = shown
         self.top_dirty = False
+        return shown, u_pub
+
+    def ticker_frame(self, payload: dict[str, Any], top: Top, u: int, stamp: Stamp | None) -> dict[str, Any]:
+        """A recorded bookTicker: ``u`` shifted, the users' best orders shown in it."""
+        self.deferred = None
+        shown, u_pub = self._take_ticker(top, u)
         if shown == top and u_pub == u and (stamp is None or "E" not in payload):
             return payload
         out = dict(payload)
@@ -432,6 +454,7 @@ class ServedSymbol:
 
     def user_ticker(self) -> dict[str, Any] | None:
         """A bookTicker for a top of book the users changed (None when it did not change)."""
+        self.settle_ticker()
         self.top_dirty = False
         top = self._compose(self.ticker) if self.ticker is not None else self.engine.best_bid_ask(self.symbol)
         if top == self.top or not (top[0] or top[2]):
@@ -443,6 +466,7 @@ class ServedSymbol:
 
     def derived_ticker(self) -> dict[str, Any] | None:
         """For recordings without bookTickers: one from the book when its top changed."""
+        self.settle_ticker()
         top = self.engine.best_bid_ask(self.symbol)
         if top == self.top:
             return None

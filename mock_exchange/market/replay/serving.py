@@ -20,6 +20,14 @@ market data (REST trades, klines, tickers, avgPrice) and fill resting user order
 their queue (``queue``: ``risk_averse`` default, ``prob``, ``none``); ``latency`` (a
 ``parse_latency`` spec, in replay time) delays a resting order's entry into its queue.
 
+Quiet records. A recorded bookTicker of a symbol nobody subscribes to (``_quiet``) builds no
+frame and its state is only noted (``ServedSymbol.defer_ticker``). The run loop does not wake up
+for it either (in virtual time most wake-ups would be for these): it is played, in order, before
+the next record that is not quiet, before a user event touches the symbol (``_catch_up``) and
+before a first bookTicker subscriber arrives (the stream hub's ``attach_hooks``). While users'
+book changes wait for ``flush_users`` the loop wakes as for every record. So nothing anyone can
+see moves in time.
+
 Only the clock and asyncio sleeps are used, so the same driver runs under the scenario
 runner's virtual-time loop. A control-plane reset (a new engine) restarts the replay from its
 first record; at the end the last book stays up (``done``). ``play_until`` steps the replay
@@ -34,7 +42,7 @@ import copy
 import logging
 import random
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -44,15 +52,29 @@ from mock_exchange.engine.symbols import SymbolSpec
 from mock_exchange.engine.types import BookDelta, EngineError, Event, OrderUpdate, TradeEvent
 from mock_exchange.market.readers import ReplayFormatError, ReplayRecord, open_reader
 from mock_exchange.market.readers.base import PathArg, as_paths
-from mock_exchange.market.replay.feed import K_SNAPSHOT, K_TICKER, K_TRADE, parse_record
+from mock_exchange.market.readers.records import SYNC_OK
+from mock_exchange.market.replay.feed import (
+    K_DIFF,
+    K_SNAPSHOT,
+    K_TICKER,
+    K_TRADE,
+    Levels,
+    diff_levels,
+    parse_record,
+    split_diff,
+)
 from mock_exchange.market.replay.latency import LatencyModel, parse_latency
 from mock_exchange.market.replay.queue import QueueModel, queue_model
 from mock_exchange.market.replay.replay_specs import NumberStats, inferred_spec, recorded_specs
 from mock_exchange.market.replay.served_symbol import ServedSymbol
+from mock_exchange.market.replay.timeline import Timeline, parse_speed, record_ms
+
+__all__ = ["ReplayDriver", "ReplaySummary", "check_replay", "parse_speed"]
 
 if TYPE_CHECKING:
     from mock_exchange.server.state import ExchangeState
     from mock_exchange.server.stream_hub import StreamHub
+    from mock_exchange.server.stream_names import StreamSpec
 
 log = logging.getLogger(__name__)
 
@@ -62,23 +84,6 @@ DRAIN_HIGH_WATER = 256 * 1024  # bytes a stream client may have outstanding befo
 DRAIN_POLL_S = 0.001
 LAG_WARN_MS = 5_000
 USER_FLUSH_MS = 100  # the users' book changes wait this long for a recorded diff to carry them
-
-
-def parse_speed(value: float | int | str | Fraction | None) -> Fraction | None:
-    """N (> 0) times real time as an exact fraction; None for ``max``/0/None (as fast as
-    clients read)."""
-    if value is None:
-        return None
-    text = str(value).strip().lower()
-    if text in ("max", "0", "0.0"):
-        return None
-    try:
-        speed = Fraction(text)
-    except (ValueError, ZeroDivisionError):
-        raise ValueError(f"bad replay speed {value!r}: use a number > 0 (1 = real time) or max") from None
-    if speed <= 0:
-        raise ValueError(f"bad replay speed {value!r}: use a number > 0 (1 = real time) or max")
-    return speed
 
 
 @dataclass
@@ -99,12 +104,6 @@ class ReplaySummary:
         return max(0, self.last_ms - self.first_ms) / 1000
 
 
-def _record_ms(rec: ReplayRecord) -> int | None:
-    if rec.local_ns is not None:
-        return rec.local_ns // 1_000_000
-    return rec.venue_ms
-
-
 def check_replay(paths: PathArg | Sequence[PathArg]) -> ReplaySummary:
     """Read every record (strict): a ReplayFormatError names the file and line of the first bad
     one. Damage to a compressed file is not an error: the good part is kept, ``damage`` says so."""
@@ -117,7 +116,7 @@ def check_replay(paths: PathArg | Sequence[PathArg]) -> ReplaySummary:
         out.kinds[rec.kind] += 1
         if rec.symbol not in seen:
             seen[rec.symbol] = None
-        t = _record_ms(rec)
+        t = record_ms(rec)
         if t is not None:
             if not out.first_ms:
                 out.first_ms = t
@@ -170,15 +169,12 @@ class ReplayDriver:
         self.poll_ms = max(1, poll_ms)
         self._reader = open_reader(self.paths)
         self._clock_offset = 0
-        self._stats: dict[str, NumberStats] = {}
         self._tickers: set[str] = set()
         found = self._read_head()
         wanted = [s.upper() for s in symbols] if symbols else found
         self.symbols: list[str] = list(dict.fromkeys(wanted))
         known = recorded_specs(self.paths)
-        self._specs: dict[str, SymbolSpec] = {
-            s: known.get(s) or inferred_spec(s, self._stats.get(s)) for s in self.symbols
-        }
+        self._specs: dict[str, SymbolSpec] = {s: known[s] for s in self.symbols if s in known}  # more: ``_spec``
         self.position_ms = self.start_ms
         self.records = 0
         self.frames = 0
@@ -192,16 +188,13 @@ class ReplayDriver:
         self._listening = False
         self._own = False
         self._tickers_due = False
-        self._iter: Iterator[ReplayRecord] = iter(())
-        self._next: ReplayRecord | None = None
-        self._next_t = 0
-        self._last_t = 0
-        self.t0 = 0
+        self._timeline = Timeline(self._reader, self._clock_offset, self.start_ms, self.speed)
+        self._playing = False
         self._entry: Callable[[], int] = lambda: 0
 
     # ------------------------------------------------------------------ setup
     def _read_head(self) -> list[str]:
-        """Symbols, the recorder's clock offset and the numbers of the first records."""
+        """Symbols and the recorder's clock offset, from the first records."""
         found: dict[str, None] = {}
         offset: int | None = None
         first: int | None = None
@@ -211,19 +204,32 @@ class ReplayDriver:
             sym = rec.symbol
             if sym not in found:
                 found[sym] = None
-                self._stats[sym] = NumberStats()
-            with contextlib.suppress(KeyError, ValueError, TypeError, IndexError):
-                self._stats[sym].observe(rec)  # a bad payload is reported by the replay, with its line
             if rec.kind == "book_ticker":
                 self._tickers.add(sym)
             if rec.local_ns is not None and rec.venue_ms is not None:
                 d = rec.local_ns // 1_000_000 - rec.venue_ms
                 offset = d if offset is None or d < offset else offset
             if first is None:
-                first = _record_ms(rec)
+                first = record_ms(rec)
         self._clock_offset = offset or 0
         self.start_ms = (first or 0) - (self._clock_offset if first is not None else 0)
         return list(found)
+
+    def _spec(self, symbol: str) -> SymbolSpec:
+        """The spec a symbol the engine does not know is added with: the recording's own, else
+        filters inferred from the numbers of its first records (read again only here: a server
+        usually knows its symbols, and reading them costs a third of opening a recording)."""
+        spec = self._specs.get(symbol)
+        if spec is None:
+            stats = NumberStats()
+            for n, rec in enumerate(open_reader(self.paths)):
+                if n >= HEAD_RECORDS:
+                    break
+                if rec.symbol == symbol:
+                    with contextlib.suppress(KeyError, ValueError, TypeError, IndexError):
+                        stats.observe(rec)  # a bad payload is reported by the replay, with its line
+            spec = self._specs[symbol] = inferred_spec(symbol, stats)
+        return spec
 
     def start(self) -> None:
         """(Re)start on the state's current engine (``run`` and ``play_until`` do it when needed)."""
@@ -235,7 +241,7 @@ class ReplayDriver:
         engine = state.engine
         for sym in self.symbols:
             if sym not in engine.symbols:
-                engine.add_symbol(copy.deepcopy(self._specs[sym]))
+                engine.add_symbol(copy.deepcopy(self._spec(sym)))
         self._hub = None
         self._find_hub()  # claim the symbols' streams first: the clean-up below is not published
         for sym in self.symbols:  # whatever rests there (the default market's seeded book) goes
@@ -250,10 +256,7 @@ class ReplayDriver:
             self._listening = True
         sampler = self.latency.sampler(random.Random(self.seed))
         self._entry = lambda: sampler() // 1_000_000
-        self._iter = iter(self._reader)
-        self._next = None
-        self._last_t = -(1 << 62)
-        self.t0 = state.base_clock()
+        self._timeline.restart(state.base_clock())
         self.position_ms = self.start_ms
         self.records = self.frames = self.skipped = 0
         self.done = False
@@ -267,7 +270,7 @@ class ReplayDriver:
                 self.state.listeners.remove(self._on_events)
             self._listening = False
         if self._hub is not None:
-            self._hub.external.difference_update(self.symbols)
+            self._release(self._hub)
             self._hub = None
 
     def _find_hub(self) -> StreamHub | None:
@@ -278,19 +281,45 @@ class ReplayDriver:
             hub = getattr(listener, "__self__", None)
             if isinstance(hub, StreamHub) and hub.state is self.state:
                 if hub is not self._hub:
+                    if self._hub is not None:
+                        self._release(self._hub)
                     hub.external.update(self.symbols)
+                    hub.attach_hooks.append(self._on_attach)
                     self._hub = hub
                 return hub
         self._hub = None
         return None
 
+    def _release(self, hub: StreamHub) -> None:
+        hub.external.difference_update(self.symbols)
+        with contextlib.suppress(ValueError):
+            hub.attach_hooks.remove(self._on_attach)
+
+    def _listens(self, symbol: str) -> bool:
+        """Does anyone subscribe to ``symbol``'s bookTicker (else its recorded ones are deferred)?"""
+        hub = self._hub
+        if hub is None:
+            return False
+        feed = hub.feeds.get(symbol)
+        return feed is not None and feed.book is not None
+
+    def _quiet(self, rec: ReplayRecord) -> bool:
+        """A record whose playing nobody can see at its time: a bookTicker nobody subscribes to
+        (``defer_ticker``) or a symbol not served. The run loop does not wake for these; they are
+        played, in order, before the next record or user event that could see their effect."""
+        if rec.symbol not in self.served:
+            return True
+        return rec.kind == "book_ticker" and not self._listens(rec.symbol)
+
     # ------------------------------------------------------------------ time
+    @property
+    def t0(self) -> int:
+        """Server time the replay (re)started at."""
+        return self._timeline.t0
+
     def server_time(self, recorded_ms: int) -> int:
         """When (server clock, unskewed) the record at ``recorded_ms`` is due."""
-        if self.speed is None:
-            return self.t0
-        d = (recorded_ms - self.start_ms) * self.speed.denominator
-        return self.t0 + d // self.speed.numerator
+        return self._timeline.due(recorded_ms)
 
     def replay_now(self) -> int:
         """The recording's time the server's clock stands at now (the last record's at ``max``)."""
@@ -307,22 +336,10 @@ class ReplayDriver:
 
     # ------------------------------------------------------------------ stepping
     def _peek(self) -> ReplayRecord | None:
-        if self._next is not None:
-            return self._next
-        try:
-            rec = next(self._iter)
-        except StopIteration:
-            return None
-        except ReplayFormatError as exc:
-            log.error("replay stopped: %s", exc)
-            self.error = exc
-            return None
-        t = _record_ms(rec)
-        t = self._last_t if t is None else t - (self._clock_offset if rec.local_ns is not None else 0)
-        if t < self._last_t:
-            t = self._last_t
-        self._last_t = t
-        self._next, self._next_t = rec, t
+        rec = self._timeline.peek()
+        if rec is None and self._timeline.read_error is not None and self.error is None:
+            self.error = self._timeline.read_error
+            log.error("replay stopped: %s", self.error)
         return rec
 
     def play_until(self, server_ms: int | None = None, budget: int = 1 << 62) -> int:
@@ -332,27 +349,47 @@ class ReplayDriver:
             if self._engine is not None:
                 self.restarts += 1
             self._begin()
-        n = 0
-        while n < budget:
-            rec = self._peek()
-            if rec is None:
-                self.done = True
-                break
-            if server_ms is not None and self.server_time(self._next_t) > server_ms:
-                break
-            self._next = None
-            self.position_ms = self._next_t
-            try:
-                self._process(rec)
-            except ReplayFormatError as exc:
-                log.error("replay stopped: %s", exc)
-                self.error = exc
-                self.done = True
-                break
-            n += 1
-        self.records += n
+        n = self._play(server_ms, budget, False)
         self.flush_users(self.state.base_clock() if server_ms is None else server_ms)
         return n
+
+    def _play(self, server_ms: int | None, budget: int, quiet_only: bool) -> int:
+        n = 0
+        timeline = self._timeline
+        before = None if server_ms is None else timeline.due_before(server_ms)
+        self._playing = True
+        try:
+            while n < budget:
+                rec = timeline.head
+                if rec is None and (rec := self._peek()) is None:
+                    self.done = True
+                    break
+                if before is not None and timeline.head_t >= before:
+                    break
+                if quiet_only and not self._quiet(rec):
+                    break
+                self.position_ms = timeline.pop()
+                try:
+                    self._process(rec)
+                except ReplayFormatError as exc:
+                    log.error("replay stopped: %s", exc)
+                    self.error = exc
+                    self.done = True
+                    break
+                n += 1
+        finally:
+            self._playing = False
+        if n and self.speed is not None:
+            timeline.anchor = timeline.due(self.position_ms)  # the per-record schedule woke here
+        self.records += n
+        return n
+
+    def _catch_up(self) -> None:
+        """Play the quiet records already due, before a user event or a new subscriber could see
+        that they were not played at their time."""
+        if self._playing or self.speed is None or self._engine is None or self.state.engine is not self._engine:
+            return
+        self._play(self.state.base_clock(), 1 << 62, True)
 
     def flush_users(self, server_ms: int) -> None:
         """Publish users' book changes that no recorded diff carried within ``USER_FLUSH_MS``
@@ -368,7 +405,17 @@ class ReplayDriver:
 
     def next_due(self) -> int | None:
         """Server time the next record is due at (None when the replay is over)."""
-        return None if self._peek() is None else self.server_time(self._next_t)
+        return None if self._peek() is None else self._timeline.due(self._timeline.head_t)
+
+    def _plan(self, now: int) -> int:
+        """When (server time) the run loop wakes next: as if it woke per record, but not for
+        quiet records (``_quiet``) while no users' book changes wait for ``flush_users`` (whose
+        timing must not move)."""
+        hub = self._hub
+        served = self.served
+        every = hub is None or any(sym.pending_since is not None for sym in served.values())
+        listened = () if hub is None else [s for s in served if self._listens(s)]
+        return self._timeline.plan(now, self.poll_ms, every, served, listened)
 
     async def run(self) -> None:
         """Play along the server's clock until cancelled (restarting after a reset)."""
@@ -409,9 +456,23 @@ class ReplayDriver:
                 lagging = lag > LAG_WARN_MS
                 await asyncio.sleep(0)
                 continue
-            due = self.next_due()
-            wait = self.poll_ms if due is None else min(max(due - state.base_clock(), 0), self.poll_ms)
-            await asyncio.sleep(wait / 1000)
+            await self._timeline.sleep_until(self._plan(now), state.base_clock())
+
+    def _replan(self) -> None:
+        """Wake the sleeping run loop earlier if what it sleeps past is now visible (a new
+        bookTicker subscriber, users' book changes to flush)."""
+        if self._timeline.asleep:
+            now = self.state.base_clock()
+            self._timeline.wake_earlier(self._plan(now), now)
+
+    def _on_attach(self, spec: StreamSpec) -> None:
+        """Stream hub hook: the first subscriber of ``spec`` arrives. Our bookTickers there stop
+        being quiet: play the ones already due (unseen, as they were due before it came), then
+        wake for the next."""
+        if spec.kind == "bookTicker" and spec.symbol in self.served:
+            self._catch_up()
+            with contextlib.suppress(RuntimeError):  # no loop: no run loop asleep either
+                asyncio.get_running_loop().call_soon(self._replan)  # once the subscription is in place
 
     async def _drain(self) -> None:
         """At ``max`` speed: wait while a stream client has too much unread."""
@@ -427,21 +488,42 @@ class ReplayDriver:
             self.skipped += 1
             return
         kind = rec.kind
+        if sym.arrivals:
+            sym.activate(self.position_ms)
+        levels: tuple[Levels, Levels] | None = None
+        parsed: tuple[int, Any] | None
+        try:
+            if kind == "depth_diff":  # as parse_record, keeping the parsed rows for depth_frame
+                p = rec.payload
+                levels = diff_levels(p) if rec.sync == SYNC_OK else None
+                data: Any = None if levels is None else split_diff(p["U"], p["u"], *levels)
+                parsed = None if data is None else (K_DIFF, data)
+            else:
+                parsed = parse_record(rec)
+        except (KeyError, ValueError, TypeError, IndexError) as exc:
+            raise _bad(rec, f"cannot use {kind} payload: {exc!r}") from exc
+        if parsed is not None and parsed[0] == K_TICKER:
+            self._tickers.add(sym.symbol)
+            u, b, bq, a, aq = parsed[1]
+            if self._listens(sym.symbol):
+                stamp = None if self.keep_times else self._stamp
+                self._frame(sym.symbol, "bookTicker", sym.ticker_frame(rec.payload, (b, bq, a, aq), u, stamp))
+            else:  # nobody would get the frame: keep only what the next ones need
+                self.frames += 1
+                sym.defer_ticker(u, (b, bq, a, aq))
+            return
+        if sym.deferred is not None:
+            sym.settle_ticker()
         state = self.state
         now = state.clock()
         stamp = None if self.keep_times else self._stamp
-        sym.activate(self.position_ms)
-        try:
-            parsed = parse_record(rec)
-        except (KeyError, ValueError, TypeError, IndexError) as exc:
-            raise _bad(rec, f"cannot use {kind} payload: {exc!r}") from exc
         if kind == "depth_diff":
             diff = parsed[1] if parsed is not None and sym.loaded else None
             if diff is not None and sym.apply_diff(diff, now):
                 sym.finish(now)
             state.publish()
             first, last = rec.first_update_id or 0, rec.last_update_id or 0
-            payload, delta = sym.depth_frame(rec.payload, first, last, diff, stamp, now)
+            payload, delta = sym.depth_frame(rec.payload, first, last, diff, stamp, now, levels)
             applied = diff is not None
             if applied:
                 self._emit_events([delta])
@@ -458,10 +540,6 @@ class ReplayDriver:
             self._emit_events([sym.load_delta(now)])
             if sym.symbol not in self._tickers:
                 self._derived_ticker(sym)
-        elif parsed[0] == K_TICKER:
-            self._tickers.add(sym.symbol)
-            u, b, bq, a, aq = parsed[1]
-            self._frame(sym.symbol, "bookTicker", sym.ticker_frame(rec.payload, (b, bq, a, aq), u, stamp))
         elif parsed[0] == K_TRADE:
             price, qty, buyer_maker, tid = parsed[1]
             is_agg = kind == "agg_trade"
@@ -515,8 +593,12 @@ class ReplayDriver:
                 continue
             sym = served.get(name)
             if sym is not None:
+                if name not in hit:  # the state the replay left must be complete before users change it
+                    self._catch_up()
+                    sym.settle_ticker()
+                    hit[name] = sym
                 sym.note(ev)
-                hit[name] = sym
+        pending = False
         for sym in hit.values():
             if sym.has_touched:
                 sym.sync_orders(self.replay_now(), self._entry)
@@ -526,12 +608,16 @@ class ReplayDriver:
                     asyncio.get_running_loop().call_soon(self._user_tickers)
                 except RuntimeError:
                     self._user_tickers()
+            pending = pending or sym.pending_since is not None
+        if pending:
+            self._replan()
 
     def _user_tickers(self) -> None:
         self._tickers_due = False
         if self.state.engine is not self._engine:
             return
         for sym in self.served.values():
+            sym.settle_ticker()
             if sym.top_dirty:
                 payload = sym.user_ticker()
                 if payload is not None:
