@@ -84,6 +84,7 @@ class Journal:
         elif kind == "ws_out":
             self.add(kind, {"frame": scrub(data.get("frame"))})
         elif kind == "stream_out":
-            self.add(kind, {"conn": data.get("conn"), "frame": _json_or_text(data.get("text", ""))})
+            # Kept as the JSON text it was (spliced into journal.jsonl as is): frames are many.
+            self.add(kind, {"conn": data.get("conn"), "frame": orjson.Fragment(data.get("text", ""))})
         else:
             self.add(kind, scrub(data))

@@ -244,6 +244,7 @@ class StreamHub:
         self.stalled: list[Conn] = []  # dirty connections held back by a stall_streams fault
         # Market-data latency (a scenario's ``latency.market_data``): frames wait this long.
         self.latency_s = state.config.market_data_latency_ms / 1000
+        self._conn_numbers: dict[Conn, int] = {}  # journal numbering of connections (stream taps)
         self._late: deque[tuple[float, Conn, bytes]] = deque()
         self._late_handle: asyncio.TimerHandle | None = None
         self.external: set[str] = set()  # symbols whose depth/bookTicker frames a market source publishes
@@ -279,8 +280,9 @@ class StreamHub:
         """Show one outgoing frame (its JSON text) to the state's stream taps."""
         n = frame[1] & 0x7F
         text = frame[2 + (2 if n == 126 else 8 if n == 127 else 0):].decode()
+        number = self._conn_numbers.setdefault(conn, len(self._conn_numbers) + 1)  # stable across reruns
         for tap in self.state.stream_taps:
-            tap("stream_out", {"conn": id(conn) & 0xFFFF, "text": text})
+            tap("stream_out", {"conn": number, "text": text})
 
     # ------------------------------------------------------------------ connections
     def open(self, transport: asyncio.Transport, combined: bool, micro: bool) -> Conn:
