@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import re
 import signal
 import subprocess
 import sys
@@ -13,29 +12,12 @@ import time
 import urllib.request
 from pathlib import Path
 
+from tests.serve_process import start_serve
+
 
 def _start(*args: str) -> tuple[subprocess.Popen[str], dict[str, str]]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "mock_exchange.cli", "serve", "--port", "0", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    info: dict[str, str] = {}
-    assert proc.stdout is not None
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        line = proc.stdout.readline()
-        if not line:
-            break
-        if m := re.match(r"\s+REST base URL\s+(\S+)", line):
-            info["url"] = m.group(1)
-        elif m := re.match(r"\s+API key\s+(\S+)", line):
-            info["key"] = m.group(1)
-        elif m := re.match(r"\s+API secret\s+(\S+)", line):
-            info["secret"] = m.group(1)
-        if line.startswith("Press Ctrl-C"):
-            break
+    proc, info = start_serve(*args)
+    info.pop("market", None)
     return proc, info
 
 

@@ -9,7 +9,6 @@ import asyncio
 import gzip
 import itertools
 import re
-import signal
 import subprocess
 import sys
 import time
@@ -30,6 +29,7 @@ from mock_exchange.market.replay.serving import ReplayDriver, check_replay
 from mock_exchange.testing import MockServer
 from tests.conftest import shared_file
 from tests.market.replay_serving_support import STREAMS, Collector, StreamBook, assert_contiguous, rest_levels
+from tests.serve_process import start_serve, stop_serve
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -224,22 +224,9 @@ def test_mockex_serve_refuses_a_bad_replay_file_with_exit_code_2(tmp_path: Path)
 
 def test_mockex_serve_replay_serves_the_recorded_book(tmp_path: Path) -> None:
     path, _ = recorded_slice(tmp_path, 3000)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "mock_exchange.cli", "serve", "--port", "0", "--replay", str(path), "--speed", "max"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+    proc, info = start_serve("--replay", str(path), "--speed", "max")
     try:
-        assert proc.stdout is not None
-        url, market = "", ""
-        deadline = time.time() + 30
-        while time.time() < deadline:
-            line = proc.stdout.readline()
-            if m := re.match(r"\s+REST base URL\s+(\S+)", line):
-                url = m.group(1)
-            elif line.strip().startswith("market"):
-                market = line
-            if not line or line.startswith("Press Ctrl-C"):
-                break
+        url, market = info.get("url", ""), info.get("market", "")
         assert url and "replay" in market and "BTCUSDT" in market
         time.sleep(1.0)
         with urllib.request.urlopen(f"{url}/api/v3/depth?symbol=BTCUSDT&limit=5") as resp:
@@ -250,8 +237,7 @@ def test_mockex_serve_replay_serves_the_recorded_book(tmp_path: Path) -> None:
             trades = orjson.loads(resp.read())
         assert trades and trades[-1]["id"] > 3_735_683_259
     finally:
-        proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=30)
+        _, err = stop_serve(proc)
     assert proc.returncode == 0, err
     assert "Traceback" not in err
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
-import signal
 import subprocess
 import sys
 import time
@@ -18,6 +16,7 @@ from mock_exchange.engine import TradeEvent
 from mock_exchange.engine.types import Event
 from mock_exchange.market.synth import WallClockDriver
 from mock_exchange.testing import MockServer
+from tests.serve_process import start_serve, stop_serve
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -103,23 +102,10 @@ def test_an_unknown_preset_is_refused_before_serving() -> None:
 
 
 def test_mockex_serve_synth_runs_a_live_market() -> None:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "mock_exchange.cli", "serve", "--port", "0", "--synth", "calm", "--seed", "4"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+    proc, info = start_serve("--synth", "calm", "--seed", "4")
     try:
-        assert proc.stdout is not None
-        url, market_line = "", ""
-        deadline = time.time() + 30
-        while time.time() < deadline:
-            line = proc.stdout.readline()
-            if m := re.match(r"\s+REST base URL\s+(\S+)", line):
-                url = m.group(1)
-            elif line.strip().startswith("market"):
-                market_line = line
-            if not line or line.startswith("Press Ctrl-C"):
-                break
-        assert url and "synthesized, preset calm, seed 4" in market_line
+        url = info.get("url", "")
+        assert url and "synthesized, preset calm, seed 4" in info.get("market", "")
         time.sleep(1.5)
         with urllib.request.urlopen(f"{url}/api/v3/trades?symbol=BTCUSDT&limit=1000") as resp:
             trades = json.load(resp)
@@ -130,8 +116,7 @@ def test_mockex_serve_synth_runs_a_live_market() -> None:
         spread = float(depth["asks"][0][0]) - float(depth["bids"][0][0])
         assert 0 < spread < 20.0  # two-sided and not crossed
     finally:
-        proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=30)
+        out, err = stop_serve(proc)
     assert proc.returncode == 0, err
     assert "stopped" in out
     assert "Traceback" not in err
