@@ -2,14 +2,17 @@
 second of wall (and CPU) time, in-process, in virtual time.
 
 Plain script (no pytest): ``python benchmarks/bench_synth.py [--minutes N] [--preset calm]
-[--seed S] [--symbols BTCUSDT,ETHUSDT] [--no-tune-gc] [--keep-agent-history] [--profile]``.
+[--seed S] [--symbols BTCUSDT,ETHUSDT] [--no-tune-gc] [--keep-agent-history] [--agent-reports]
+[--profile]``.
 
 The market runs in one-second steps with the engine's events drained after each step (as
-the server's publish would); only that is timed, the counting below is not. Counted, from the drained events: orders (OrderUpdate NEW),
-cancels (OrderUpdate CANCELED) and trades (TradeEvent) — the issue's "events" (target
->= 50,000/s; ABIDES reports about 31,000 messages/s) — and, separately, every engine event
-(also fill reports, book deltas and balance changes). Simulated seconds per wall second and
-frames per simulated second are printed too. A one-minute warm-up (the initial book build)
+the server's publish would); only that is timed, the counting below is not. Counted: orders and
+cancels (the agents' engine orders and cancels, from ``SynthMarket.stats``: the engine emits no
+execution reports for the agents, whose user data nobody can subscribe to) and trades (TradeEvent)
+— the issue's "events" (target >= 50,000/s; ABIDES reports about 31,000 messages/s) — and,
+separately, every engine event drained (book deltas and trades; with ``--agent-reports`` also the
+agents' execution reports and balance changes, as before they were switched off). Simulated
+seconds per wall second and frames per simulated second are printed too. A one-minute warm-up (the initial book build)
 is excluded. GC thresholds are raised as ``mockex serve`` does unless ``--no-tune-gc``.
 
 Memory: the process's resident set (``/proc/self/status`` VmRSS, after a full collection) is
@@ -33,7 +36,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from mock_exchange.engine import KEEP_ALL, KEEP_NONE, Engine  # noqa: E402
-from mock_exchange.engine.types import OrderUpdate, TradeEvent  # noqa: E402
+from mock_exchange.engine.types import TradeEvent  # noqa: E402
 from mock_exchange.market.synth import PRESET_NAMES, FeedCounter, SynthMarket  # noqa: E402
 
 
@@ -52,16 +55,19 @@ def held_orders(engine: Engine) -> int:
     return sum(len(engine.all_orders(a, s, limit=1 << 62)) for a in engine.accounts for s in engine.symbols)
 
 
-def run(minutes: int, preset: str, seed: int, symbols: list[str], profile: bool, keep_agents: bool) -> None:
+def run(minutes: int, preset: str, seed: int, symbols: list[str], profile: bool, keep_agents: bool,
+        agent_reports: bool = False) -> None:  # fmt: skip
     rss0 = rss_mb()
     t_build = time.perf_counter()
-    market = SynthMarket(None, preset, seed, symbols=symbols, agent_retention=KEEP_ALL if keep_agents else KEEP_NONE)
+    market = SynthMarket(None, preset, seed, symbols=symbols, agent_retention=KEEP_ALL if keep_agents else KEEP_NONE,
+                         agent_reports=agent_reports)  # fmt: skip
     engine = market.engine
     market.run_for(60_000)
     engine.drain_events()
     build_s = time.perf_counter() - t_build
     feeds = [FeedCounter(engine, s) for s in symbols]
-    orders = cancels = trades = events = 0
+    stats0 = market.stats()
+    trades = events = 0
     prof = cProfile.Profile() if profile else None
     if prof:
         prof.enable()
@@ -76,17 +82,15 @@ def run(minutes: int, preset: str, seed: int, symbols: list[str], profile: bool,
         for ev in batch:
             if type(ev) is TradeEvent:
                 trades += 1
-            elif type(ev) is OrderUpdate:
-                x = ev.exec_type
-                if x == "NEW":
-                    orders += 1
-                elif x == "CANCELED":
-                    cancels += 1
         for f in feeds:
             f.feed(batch)
     if prof:
         prof.disable()
     sim_s = minutes * 60
+    stats = market.stats()
+    placed = {s: stats[s]["orders"] - stats0[s]["orders"] for s in symbols}
+    canceled = {s: stats[s]["cancels"] - stats0[s]["cancels"] for s in symbols}
+    orders, cancels = sum(placed.values()), sum(canceled.values())
     counted = orders + cancels + trades
     print(f"preset={preset} seed={seed} symbols={','.join(symbols)} simulated={sim_s}s "
           f"(after a 60 s warm-up; build+warm-up {build_s:.1f}s wall)")  # fmt: skip
@@ -97,7 +101,7 @@ def run(minutes: int, preset: str, seed: int, symbols: list[str], profile: bool,
     for f in feeds:
         print(f"{f.symbol}: per simulated second bookTicker={f.book_tickers / sim_s:.1f} "
               f"trades={f.trades / sim_s:.1f} depth@100ms={f.depth_frames / sim_s:.2f} "
-              f"orders={f.orders / sim_s:.1f} cancels={f.cancels / sim_s:.1f}")  # fmt: skip
+              f"orders={placed[f.symbol] / sim_s:.1f} cancels={canceled[f.symbol] / sim_s:.1f}")  # fmt: skip
     rss1 = rss_mb()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"memory ({'agents keep everything' if keep_agents else 'agents keep nothing'}): RSS {rss0:.0f} MB "
@@ -116,11 +120,14 @@ def main() -> None:
     ap.add_argument("--no-tune-gc", action="store_true")
     ap.add_argument("--keep-agent-history", action="store_true",
                     help="agents keep every finished order and fill (the engine's behaviour before retention)")
+    ap.add_argument("--agent-reports", action="store_true",
+                    help="the engine emits the agents' execution reports and balance changes (as it did before)")
     ap.add_argument("--profile", action="store_true")
     args = ap.parse_args()
     if not args.no_tune_gc:
         gc.set_threshold(50_000, 20, 100)
-    run(args.minutes, args.preset, args.seed, args.symbols.split(","), args.profile, args.keep_agent_history)
+    run(args.minutes, args.preset, args.seed, args.symbols.split(","), args.profile, args.keep_agent_history,
+        args.agent_reports)
 
 
 if __name__ == "__main__":

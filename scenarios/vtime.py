@@ -125,7 +125,8 @@ class VirtualClock:
         self.start_ms = start_ms
 
     def __call__(self) -> int:
-        return self.start_ms + round(self.loop.time() * 1000)
+        # The loop's clock read directly: the engine asks for the time on every order.
+        return self.start_ms + round(self.loop._vt * 1000)
 
     def now_ms(self) -> int:
         return self()

@@ -24,7 +24,7 @@ class Account:
     """One trading account; ``balances[asset] == [free, locked]`` in units."""
 
     __slots__ = (
-        "account_id", "balances", "maker_rate", "taker_rate", "can_trade", "update_time", "retention",
+        "account_id", "balances", "maker_rate", "taker_rate", "can_trade", "update_time", "retention", "reports",
     )  # fmt: skip
 
     def __init__(
@@ -36,6 +36,7 @@ class Account:
         can_trade: bool = True,
         update_time: int = 0,
         retention: Retention = DEFAULT_RETENTION,
+        reports: bool = True,
     ) -> None:
         self.account_id = account_id
         self.balances: dict[str, list[int]] = balances if balances is not None else {}
@@ -46,6 +47,10 @@ class Account:
         # What the engine keeps of this account's finished orders and fills (set it through
         # ``Engine.set_retention``, which applies a tighter policy at once).
         self.retention = retention
+        # Whether the engine emits this account's execution reports and balance changes
+        # (``OrderUpdate``/``BalanceChange``). Off for accounts nobody can listen to, such as
+        # the synthesized market's agents: building those events was a third of their cost.
+        self.reports = reports
 
     def balance(self, asset: str) -> tuple[int, int]:
         """(free, locked) of ``asset``; zeros for an asset never held."""

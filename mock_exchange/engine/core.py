@@ -5,6 +5,8 @@ over this core so every layer reads the same attributes without indirection on t
 An *operation* (one place/cancel/trigger cascade) accumulates touched book levels and account
 assets on the symbol state; ``_finish`` turns them into one ``BookDelta`` (one update id) and
 one ``BalanceChange`` per account, after the order and trade events of that operation.
+Accounts with ``reports`` off get no ``OrderUpdate``/``BalanceChange`` (their ids are still
+consumed, so every other account sees the same ids either way).
 Every order that finishes passes through ``_ended``, which keeps it for queries as long as
 its account's ``Retention`` says (``retention``) and forgets it afterwards.
 """
@@ -162,6 +164,8 @@ class EngineCore:
             for aid, mask in touched.items():
                 acct = accounts[aid]
                 acct.update_time = now
+                if not acct.reports:
+                    continue
                 bal = acct.balances
                 if mask == 3:
                     b, q = bal[base], bal[quote]

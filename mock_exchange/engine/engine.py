@@ -103,10 +103,13 @@ class Engine(ValidationMixin, StopsMixin, QueriesMixin):
         taker_rate: int = DEFAULT_RATE,
         can_trade: bool = True,
         retention: Retention | None = None,
+        reports: bool = True,
     ) -> Account:
         """Open an account with free balances (units) and fee rates (units: 100_000 == 0.1 %).
 
         ``retention``: what it keeps of finished orders and fills (default: the engine's).
+        ``reports=False``: an account nobody listens to (the synthesized market's agents); see
+        ``set_reports``.
         """
         if account_id in self.accounts:
             raise ValueError(f"account {account_id!r} already exists")
@@ -116,9 +119,22 @@ class Engine(ValidationMixin, StopsMixin, QueriesMixin):
                 raise ValueError(f"negative balance for {asset}")
             bals[asset] = [amount, 0]
         acct = Account(account_id, bals, maker_rate, taker_rate, can_trade, self._clock(),
-                       retention if retention is not None else self.default_retention)  # fmt: skip
+                       retention if retention is not None else self.default_retention, reports)  # fmt: skip
         self.accounts[account_id] = acct
         return acct
+
+    def set_reports(self, account_id: str, reports: bool) -> None:
+        """Turn the account's execution reports and balance changes on or off.
+
+        Off, the engine emits no ``OrderUpdate`` or ``BalanceChange`` for the account's orders
+        and trades (public events, ids and balances are unchanged: execution and generated
+        client order ids are still consumed), and ``place_order``/``cancel_order`` hand back
+        the live order instead of a copy (a cancelled order never changes again; a resting
+        one does). For accounts whose user data nobody can subscribe to: building those
+        events was about a third of the cost of an agent's order. Deposits and withdrawals
+        (``adjust_balance``) are always reported.
+        """
+        self.accounts[account_id].reports = reports
 
     def account(self, account_id: str) -> Account:
         """The live account (KeyError if unknown); read it, change it via the engine only."""
@@ -275,7 +291,9 @@ class Engine(ValidationMixin, StopsMixin, QueriesMixin):
         opened[oid] = order
         self._exec_id += 1
         events = self._events
-        events.append(order_update(order, NEW, now, self._exec_id))
+        reports = acct.reports
+        if reports:
+            events.append(order_update(order, NEW, now, self._exec_id))
         fills: list[Fill] = []
         if (
             not is_stop
@@ -297,13 +315,15 @@ class Engine(ValidationMixin, StopsMixin, QueriesMixin):
                 events.append(book_delta(symbol, uid, changed, (), now))
                 if need:
                     acct.update_time = now
-                    events.append(balance_change(account_id, ((quote_a, bal[0], bal[1]),), now))
+                    if reports:
+                        events.append(balance_change(account_id, ((quote_a, bal[0], bal[1]),), now))
             else:
                 events.append(book_delta(symbol, uid, (), changed, now))
                 if need:
                     acct.update_time = now
-                    events.append(balance_change(account_id, ((base_a, bal[0], bal[1]),), now))
-            return PlaceResult(snapshot(order), fills)
+                    if reports:
+                        events.append(balance_change(account_id, ((base_a, bal[0], bal[1]),), now))
+            return PlaceResult(snapshot(order) if reports else order, fills)
         if need:
             touched = st.touched
             touched[account_id] = touched.get(account_id, 0) | (2 if side == BUY else 1)
@@ -314,7 +334,7 @@ class Engine(ValidationMixin, StopsMixin, QueriesMixin):
             if st.trade_hi:
                 self._run_triggers(st, now)
         self._finish(st, now)
-        return PlaceResult(snapshot(order), fills)
+        return PlaceResult(snapshot(order) if reports else order, fills)
 
     # ------------------------------------------------------------------ cancels
     def _cancel(self, st: SymbolState, o: Order, now: int, cancel_client_order_id: str) -> None:
@@ -332,12 +352,15 @@ class Engine(ValidationMixin, StopsMixin, QueriesMixin):
         if opened is not None:
             opened.pop(o.order_id, None)
         self._exec_id += 1
-        self._events.append(
-            order_update(
-                o, X_CANCELED, now, self._exec_id, orig_client_order_id=o.client_order_id,
-                cancel_client_order_id=cancel_client_order_id or self._next_client_id(),
-            )
-        )  # fmt: skip
+        if self.accounts[o.account_id].reports:
+            self._events.append(
+                order_update(
+                    o, X_CANCELED, now, self._exec_id, orig_client_order_id=o.client_order_id,
+                    cancel_client_order_id=cancel_client_order_id or self._next_client_id(),
+                )
+            )  # fmt: skip
+        elif not cancel_client_order_id:
+            self._cid_seq += 1  # the id the report would have carried, so later ids stay the same
         self._ended(st, o)
 
     def cancel_order(
@@ -390,11 +413,19 @@ class Engine(ValidationMixin, StopsMixin, QueriesMixin):
         self._ended(st, o)
         self._exec_id += 1
         events = self._events
-        report = order_update(
-            o, X_CANCELED, now, self._exec_id, orig_client_order_id=o.client_order_id,
-            cancel_client_order_id=new_client_order_id or self._next_client_id(),
-        )  # fmt: skip
-        events.append(report)
+        reports = acct.reports
+        if reports:
+            report = order_update(
+                o, X_CANCELED, now, self._exec_id, orig_client_order_id=o.client_order_id,
+                cancel_client_order_id=new_client_order_id or self._next_client_id(),
+            )  # fmt: skip
+            events.append(report)
+            # Nothing changes after the report: its snapshot is the final state (one copy, not two).
+            final = report.order
+        else:
+            if not new_client_order_id:
+                self._cid_seq += 1  # the id the report would have carried, so later ids stay the same
+            final = o  # finished: it never changes again
         uid = st.update_id = st.update_id + 1
         changed = ((o.price, left),)
         if buy:
@@ -403,9 +434,9 @@ class Engine(ValidationMixin, StopsMixin, QueriesMixin):
             events.append(book_delta(st.symbol, uid, (), changed, now))
         if locked:
             acct.update_time = now
-            events.append(balance_change(account_id, ((asset, bal[0], bal[1]),), now))
-        # Nothing changes after the report: its snapshot is the final state (one copy, not two).
-        return report.order
+            if reports:
+                events.append(balance_change(account_id, ((asset, bal[0], bal[1]),), now))
+        return final
 
     def _cancelable(
         self,

@@ -138,6 +138,7 @@ class MatchingMixin(EngineCore):
         ended_by_budget = False
         last_taker_ev = -1
         events = self._events
+        t_reports = self.accounts[taker_acct].reports
         while prices and t.status != EXPIRED_IN_MATCH:
             price = prices[0] if buy else prices[-1]
             if limit and (price > limit if buy else price < limit):
@@ -181,7 +182,8 @@ class MatchingMixin(EngineCore):
                 vis = m.visible_qty
                 fq = vis if vis < want else want
                 fills.append(self._trade(st, t, m, price, fq, now))
-                last_taker_ev = len(events) - 1
+                if t_reports:
+                    last_taker_ev = len(events) - 1
                 chg.add(price)
                 level.qty -= fq
                 if m.visible_qty == 0:
@@ -278,7 +280,8 @@ class MatchingMixin(EngineCore):
             t.status = EXPIRED
             t.expiry_reason = reason
             self._exec_id += 1
-            self._events.append(order_update(t, X_EXPIRED, now, self._exec_id))
+            if self.accounts[t.account_id].reports:
+                self._events.append(order_update(t, X_EXPIRED, now, self._exec_id))
         else:
             t.status = status
         opened = st.open_by_account.get(t.account_id)
@@ -370,8 +373,10 @@ class MatchingMixin(EngineCore):
         events.append(ev)
         self.market_data.on_trade(ev)
         eid = self._exec_id
-        events.append(order_update(m, X_TRADE, now, eid + 1, qty, price, quote, m_comm, m_asset, tid, True))
-        events.append(order_update(t, X_TRADE, now, eid + 2, qty, price, quote, t_comm, t_asset, tid, False))
+        if m_acct.reports:
+            events.append(order_update(m, X_TRADE, now, eid + 1, qty, price, quote, m_comm, m_asset, tid, True))
+        if t_acct.reports:
+            events.append(order_update(t, X_TRADE, now, eid + 2, qty, price, quote, t_comm, t_asset, tid, False))
         self._exec_id = eid + 2
         # Each account's fill log keeps what its retention allows (nothing: cap 0, no row built).
         afills = st.account_fills
@@ -425,12 +430,13 @@ class MatchingMixin(EngineCore):
             if expire_taker:
                 t.status = EXPIRED_IN_MATCH
             self._exec_id += 1
-            events.append(
-                order_update(
-                    t, X_TRADE_PREVENTION, now, self._exec_id, prevented_match_id=pm_id,
-                    prevented_qty=t.prevented_qty, last_prevented_qty=t_prev, counter_order_id=m.order_id,
-                )
-            )  # fmt: skip
+            if self.accounts[t.account_id].reports:
+                events.append(
+                    order_update(
+                        t, X_TRADE_PREVENTION, now, self._exec_id, prevented_match_id=pm_id,
+                        prevented_qty=t.prevented_qty, last_prevented_qty=t_prev, counter_order_id=m.order_id,
+                    )
+                )  # fmt: skip
         return m_prev > 0
 
     def _prevent_maker(
@@ -469,9 +475,10 @@ class MatchingMixin(EngineCore):
             if m.locked > need:
                 self._release(st, m, m.locked - need)
         self._exec_id += 1
-        self._events.append(
-            order_update(
-                m, X_TRADE_PREVENTION, now, self._exec_id, prevented_match_id=pm_id,
-                prevented_qty=m.prevented_qty, last_prevented_qty=prev, counter_order_id=counter,
-            )
-        )  # fmt: skip
+        if self.accounts[m.account_id].reports:
+            self._events.append(
+                order_update(
+                    m, X_TRADE_PREVENTION, now, self._exec_id, prevented_match_id=pm_id,
+                    prevented_qty=m.prevented_qty, last_prevented_qty=prev, counter_order_id=counter,
+                )
+            )  # fmt: skip

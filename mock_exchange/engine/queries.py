@@ -173,6 +173,12 @@ class QueriesMixin(EngineCore):
         """Price of the symbol's last trade in this engine (0 before the first trade)."""
         return self._state(symbol).last_price
 
+    @property
+    def last_execution_id(self) -> int:
+        """The last execution id handed out: every order event (new, trade, cancel, expiry)
+        takes one, reported or not, so an unchanged value means no order changed since."""
+        return self._exec_id
+
 
 def _oid(o: Order) -> int:
     return o.order_id

@@ -90,7 +90,8 @@ class StopsMixin(MatchingMixin):
         o.working_time = now
         o.update_time = now
         self._exec_id += 1
-        self._events.append(order_update(o, X_NEW, now, self._exec_id))
+        if self.accounts[o.account_id].reports:
+            self._events.append(order_update(o, X_NEW, now, self._exec_id))
         if o.side == BUY and (o.type == STOP_LOSS or o.type == TAKE_PROFIT):
             # A stop-market BUY locked stop*qty; the market may now cost more. Top up the
             # budget from free funds as far as they go (execution stops at the budget).

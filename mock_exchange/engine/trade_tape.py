@@ -38,6 +38,7 @@ _AA, _AP, _AQ, _AF, _AL, _AT, _AM, _ATK = range(8)
 SIZES = (kl.SECOND, kl.MINUTE, kl.HOUR, kl.DAY)  # bucket widths of levels 0..3
 _TOP = len(SIZES) - 1
 NEVER = -(1 << 62)  # "nothing evicted / no time yet" sentinel
+_FOREVER = 1 << 62
 _TIME = attrgetter("time")
 _TRADE_ID = attrgetter("trade_id")
 _AGG_ID = itemgetter(_AA)
@@ -159,8 +160,9 @@ class SymbolTape:
         self.cur: list[int] = [0] * 11
         self.cur_key = NEVER
         self.snap: tuple[int, int, int, int, int] | None = None  # cur's sums already folded upward
-        # (mins, now, newest trade, value): reused until a trade arrives or the time changes.
-        self.avg_cache: tuple[int, int, TradeEvent | None, int] = (-1, -1, None, 0)
+        # (mins, from, to, newest trade, value): the value holds for every ``now`` in [from, to]
+        # until a trade arrives (see ``avg_price``).
+        self.avg_cache: tuple[int, int, int, TradeEvent | None, int] = (-1, 0, -1, None, 0)
 
     # ------------------------------------------------------------------ ingest (hot path)
     def add(self, ev: TradeEvent) -> None:
@@ -372,16 +374,31 @@ class SymbolTape:
         return tape[i].qty if i < len(tape) and tape[i].trade_id == trade_id else 0
 
     def avg_price(self, mins: int, now_ms: int) -> int:
-        """VWAP of ``[now - mins, now]``, the last price when empty; needs a trade to exist."""
+        """VWAP of ``[now - mins, now]``, the last price when empty; needs a trade to exist.
+
+        Asked before every priced order (PERCENT_PRICE filters), at a new millisecond almost
+        every time in a busy synthesized market. Without a new trade the window's sum only
+        changes when its oldest trade drops out of it, so one computation serves every
+        ``now`` until then (when all retained trades are at or before ``now``, and the raw
+        tape covers the window; otherwise only this ``now``).
+        """
         last = self.tape[-1]
         if mins <= 0:
             return last.price
-        c_mins, c_now, c_last, c_val = self.avg_cache
-        if c_last is last and c_mins == mins and c_now == now_ms:
+        c_mins, c_from, c_to, c_last, c_val = self.avg_cache
+        if c_last is last and c_mins == mins and c_from <= now_ms <= c_to:
             return c_val
-        v, qv = self.volumes(now_ms - mins * kl.MINUTE, now_ms + 1)
+        span = mins * kl.MINUTE
+        a = now_ms - span
+        v, qv = self.volumes(a, now_ms + 1)
         val = qv * SCALE // v if v > 0 else last.price
-        self.avg_cache = (mins, now_ms, last, val)
+        until = now_ms
+        env = self.env
+        if a >= self.raw_lost and env[-1] <= now_ms:
+            i = bisect_left(env, a, self.t_off)
+            # The oldest trade in the window leaves it once ``now - span`` passes its bucket time.
+            until = env[i] + span if i < len(env) else _FOREVER
+        self.avg_cache = (mins, now_ms, until, last, val)
         return val
 
     def volumes(self, a: int, b: int) -> tuple[int, int]:

@@ -1,8 +1,9 @@
 """Run the synthesized market on the wall clock inside ``mockex serve`` (DESIGN D3: outside
 clients cannot share a virtual clock, so here simulated time follows the server's clock).
 
-An asyncio task steps the simpy environment up to the server's time every ``tick_ms`` and
-publishes the engine's events to the streams. The engine keeps the server's clock, so agent
+A loop callback (started and awaited by ``WallClockDriver.run``, an asyncio task) steps the
+simpy environment up to the server's time every ``tick_ms`` and publishes the engine's events
+to the streams. The engine keeps the server's clock, so agent
 events carry wall times (at most a tick after their simulated time). When the control plane
 resets the exchange (a new engine), the market is rebuilt on the new engine.
 """
@@ -54,32 +55,61 @@ class WallClockDriver:
         self.tick_ms = tick_ms
         self.max_step_ms = max_step_ms
         self.market: SynthMarket | None = None
+        self._lagging = False
 
     async def run(self) -> None:
+        """Drive the market until cancelled (re-raises what stops it, after logging it)."""
+        loop = asyncio.get_running_loop()
+        self._loop = loop
+        self._stopped: asyncio.Future[None] = loop.create_future()
+        self._lagging = False
+        self._timer: asyncio.TimerHandle | None = None
         try:
-            await self._drive()
+            self.market = start_market(self.state, self.preset, self.seed, self.symbols)
+            self._tick()
+            await self._stopped
         except asyncio.CancelledError:
             raise
         except Exception:
             log.exception("the synthesized market stopped")
             raise
+        finally:
+            if self._timer is not None:
+                self._timer.cancel()
 
-    async def _drive(self) -> None:
-        state = self.state
-        market = self.market = start_market(state, self.preset, self.seed, self.symbols)
-        lagging = False
-        while True:
-            if state.engine is not market.engine:
+    def _tick(self) -> None:
+        """One step: advance the market to the server's clock, publish, plan the next step.
+
+        Ticks are loop callbacks rather than a task sleeping between them: in virtual time a
+        scenario runs 360,000 ticks per hour, and a task's sleep-and-wake cost as much as a
+        short market step. The next tick runs where the task's wake-up would have (a timer,
+        then a ``call_soon``), so the market interleaves with the other tasks as it did.
+        """
+        if self._stopped.done():
+            return  # cancelled (or failed) since this tick was planned
+        try:
+            state = self.state
+            market = self.market
+            if market is None or state.engine is not market.engine:
                 log.info("exchange reset: rebuilding the synthesized market")
                 market = self.market = start_market(state, self.preset, self.seed, self.symbols)
             now = state.base_clock()
             market.run_until(min(now, market.now_ms + self.max_step_ms))
             state.publish()
             lag = now - market.now_ms
-            if lag > LAG_WARN_MS and not lagging:
+            if lag > LAG_WARN_MS and not self._lagging:
                 log.warning("synthesized market is %.1f s behind the clock", lag / 1000)
-            lagging = lag > LAG_WARN_MS
-            await asyncio.sleep(self.tick_ms / 1000)
+            self._lagging = lag > LAG_WARN_MS
+        except Exception as exc:  # handed to the awaiting ``run``, which logs and re-raises it
+            if not self._stopped.done():
+                self._stopped.set_exception(exc)
+            return
+        self._timer = self._loop.call_later(self.tick_ms / 1000, self._wake)
+
+    def _wake(self) -> None:
+        self._timer = None
+        if not self._stopped.done():
+            self._loop.call_soon(self._tick)
 
 
 async def run_wall_clock(state: ExchangeState, preset: str | SynthParams, seed: int = 1, *,

@@ -20,7 +20,6 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Generator
-from functools import partial
 from typing import Any
 
 import simpy
@@ -31,11 +30,7 @@ from mock_exchange.market.synth.venue import Agent, Venue
 
 _BP = 1e-4
 _NO_ASK = 1 << 62
-
-
-def _trigger(ev: simpy.Event, _cause: simpy.Event | None = None) -> None:
-    if not ev.triggered:
-        ev.succeed()
+_NEVER = float("inf")
 
 
 def _log_uniform(rng: random.Random, lo: float, hi: float) -> float:
@@ -63,20 +58,46 @@ class MarketMaker(Agent):
         self.slots: list[int] = [0, 0, 0, 0]
         self.live: dict[int, list[int]] = {}
         self.base0 = 0
-        self._wake: simpy.Event | None = None
+        self._due = 0.0  # simulated time of the next timed requote
+        self._timer_at = _NEVER  # when the live refresh timer fires (_NEVER: none)
         self._pending = False
 
     def run(self) -> Generator[simpy.Event, Any, None]:
-        env = self.env
+        """Quote at the start; from then on timers drive the maker (see ``_refresh``)."""
         self.base0 = self.inventory()
         self.venue.fair.listeners.append(self.poke)
+        self._requote()
+        yield from ()
+
+    def _requote(self) -> None:
+        """Requote now; the next timed requote is a random refresh interval later.
+
+        Why not a process waiting on a wake event with a fresh timer per requote: a maker
+        requotes every ~200 ms and each time left a dead timer and a wake event in simpy's
+        queue. One live timer suffices: when the new refresh time is later than it, the timer
+        fires early and sleeps on (``_refresh``); only an earlier one needs a new timer.
+        """
+        self._pending = False
         self.requote()
-        while True:
-            wake = self._wake = env.event()
-            env.timeout(self.refresh_ms * (0.5 + self.rng.random())).callbacks.append(partial(_trigger, wake))
-            yield wake
-            self._pending = False
-            self.requote()
+        env = self.env
+        delay = self.refresh_ms * (0.5 + self.rng.random())
+        due = self._due = env.now + delay
+        if due < self._timer_at:
+            self._timer_at = due  # the time simpy computes for the timer below
+            env.timeout(delay).callbacks.append(self._refresh)
+
+    def _refresh(self, _ev: simpy.Event) -> None:
+        env = self.env
+        now = env.now
+        if now != self._timer_at:
+            return  # superseded by an earlier timer
+        if now >= self._due:
+            self._timer_at = _NEVER
+            self._requote()
+            return
+        delay = self._due - now
+        self._timer_at = now + delay
+        env.timeout(delay).callbacks.append(self._refresh)
 
     def poke(self) -> None:
         """Something changed (fair price, a fill): requote after this maker's reaction time."""
@@ -86,9 +107,7 @@ class MarketMaker(Agent):
         self.env.timeout(self.reaction_ms * (0.5 + self.rng.random())).callbacks.append(self._fire)
 
     def _fire(self, _ev: simpy.Event) -> None:
-        wake = self._wake
-        if wake is not None and not wake.triggered:
-            wake.succeed()
+        self._requote()
 
     def on_fill(self, order_id: int, qty: int) -> None:
         rec = self.live.get(order_id)

@@ -55,8 +55,10 @@ class FeedCounter:
         self.trade_qty = 0
         self.depth_frames = 0
         self._last_window = -1
-        self.orders = 0  # agent and user order placements (OrderUpdate NEW)
-        self.cancels = 0  # OrderUpdate CANCELED
+        # Order placements (OrderUpdate NEW) and cancels (CANCELED) of the accounts whose reports
+        # the engine emits: the user's, not the agents' (``SynthMarket.stats`` counts theirs).
+        self.orders = 0
+        self.cancels = 0
         self.events = 0  # every event of this symbol or its accounts
 
     def _best(self) -> tuple[int, int, int, int]:
