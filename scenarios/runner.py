@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes
+import gc
 import platform
 import random
 import sys
@@ -70,6 +71,10 @@ def run_scenario(scenario: Scenario, out_dir: Path | None = None, *, seed: int |
     wall0 = time.perf_counter()
     record.wall_started = datetime.now(UTC).isoformat(timespec="seconds")
     watchdog = _Watchdog(loop, wall_timeout_s)
+    # The market allocates many short-lived objects per order: collect young objects less often
+    # (as ``mockex serve`` does); the thresholds are restored afterwards.
+    thresholds = gc.get_threshold()
+    gc.set_threshold(50_000, 20, 100)
     try:
         watchdog.start()
         main = loop.create_task(_play(scenario, loop, clock, record, progress))
@@ -85,6 +90,7 @@ def run_scenario(scenario: Scenario, out_dir: Path | None = None, *, seed: int |
     finally:
         watchdog.stop()
         _close_loop(loop)
+        gc.set_threshold(*thresholds)
     record.wall_seconds = round(time.perf_counter() - wall0, 3)
     record.expectations = evaluate(record, scenario.expectations)
     if out_dir is not None:

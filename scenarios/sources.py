@@ -47,7 +47,9 @@ def start_source(state: ExchangeState, scenario: Scenario) -> Coroutine[Any, Any
         from mock_exchange.market.synth import WallClockDriver
 
         params = synth_params(m.preset, m.params)
-        return WallClockDriver(state, params, scenario.seed, symbols=m.symbols).run()
+        # By default only the strategy's symbol is synthesized (the others keep the static book).
+        symbols = m.symbols or [scenario.strategy.trading_pair.replace("-", "")]
+        return WallClockDriver(state, params, scenario.seed, symbols=symbols).run()
     if m.kind == "replay":
         from mock_exchange.market.replay import serving
 
