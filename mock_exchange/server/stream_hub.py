@@ -153,9 +153,11 @@ class Channel:
 
 
 def _fan(group: dict[Conn, None], frame: bytes) -> None:
-    if group and next(iter(group)).hub.latency_s:
+    """Queue ``frame`` for every connection of a (non-empty) group."""
+    hub = next(iter(group)).hub
+    if hub.latency_s:
         for c in group:
-            c.hub.delay(c, frame)
+            hub.delay(c, frame)
         return
     n = len(frame)
     for c in group:
@@ -163,14 +165,12 @@ def _fan(group: dict[Conn, None], frame: bytes) -> None:
         c.out_size += n
         if not c.dirty:
             c.dirty = True
-            c.hub.mark(c)
-    if group:
-        hub = c.hub
-        state = hub.state
-        state.frames_out += len(group)
-        if state.stream_taps:
-            for c in group:
-                hub.tap(c, frame)
+            hub.mark(c)
+    state = hub.state
+    state.frames_out += len(group)
+    if state.stream_taps:
+        for c in group:
+            hub.tap(c, frame)
 
 
 class SymbolFeed:
