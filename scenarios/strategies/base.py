@@ -44,6 +44,7 @@ from connector import (
     MarketEvent,
     OrderBook,
     OrderBookMessage,
+    OrderFilledEvent,
     OrderType,
     TradeType,
     TradingRule,
@@ -102,6 +103,7 @@ class Strategy:
         if self.params.get("book_poll_interval") is not None:
             self.book_poll_interval_s = float(self.params["book_poll_interval"])
         self.placed_order_ids: set[str] = set()  # client ids of every order place_order sent
+        self._seen_fills: set[tuple[str, int]] = set()
         self._spawner: Callable[[Coroutine[Any, Any, Any]], asyncio.Task[Any]] | None = None
 
     # --- parameters ---------------------------------------------------------------------------------
@@ -187,6 +189,19 @@ class Strategy:
 
     def log(self, message: str, /, **data: Any) -> None:
         self.ctx.log(message, **data)
+
+    def own_fill(self, tag: MarketEvent, event: Any) -> OrderFilledEvent | None:
+        """``event`` if it is a fill of one of this strategy's orders seen for the first time
+        (the connector reports each trade once, but a strategy should not depend on it)."""
+        if tag is not MarketEvent.ORDER_FILLED or not isinstance(event, OrderFilledEvent):
+            return None
+        if event.order_id not in self.placed_order_ids:
+            return None
+        key = (event.order_id, event.trade_id)
+        if key in self._seen_fills:
+            return None
+        self._seen_fills.add(key)
+        return event
 
     def open_orders(self, trade_type: TradeType | None = None) -> list[InFlightOrder]:
         """The pair's orders that may be live on the venue (including ones being placed,

@@ -14,7 +14,7 @@ from collections import deque
 from decimal import Decimal
 from typing import Any, ClassVar
 
-from connector import MarketEvent, OrderFilledEvent, OrderType, TradeType
+from connector import MarketEvent, OrderType, TradeType
 from scenarios.strategies.base import Number, Strategy, StrategyContext
 from scenarios.strategies.params import Param
 
@@ -52,7 +52,6 @@ class TakerStrategy(Strategy):
         self.skipped_cooldown = 0
         self.skipped_position = 0
         self.skipped_busy = 0
-        self._seen_fills: set[tuple[str, int]] = set()
 
     @classmethod
     def check_params(cls, params: dict[str, Any]) -> None:
@@ -63,12 +62,9 @@ class TakerStrategy(Strategy):
                                                   f"got {params['max_position']}")
 
     def on_order_event(self, tag: MarketEvent, event: Any) -> None:
-        if tag is MarketEvent.ORDER_FILLED and isinstance(event, OrderFilledEvent) \
-                and event.order_id in self.placed_order_ids:
-            key = (event.order_id, event.trade_id)
-            if key not in self._seen_fills:
-                self._seen_fills.add(key)
-                self.position += event.amount if event.trade_type is TradeType.BUY else -event.amount
+        fill = self.own_fill(tag, event)
+        if fill is not None:
+            self.position += fill.amount if fill.trade_type is TradeType.BUY else -fill.amount
 
     def signal(self) -> TradeType | None:
         """The side of a crossing that happened at this sample, if any."""

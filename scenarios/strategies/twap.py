@@ -18,7 +18,7 @@ import asyncio
 from decimal import Decimal
 from typing import Any, ClassVar
 
-from connector import MarketEvent, OrderFilledEvent, OrderType, TradeType
+from connector import MarketEvent, OrderType, TradeType
 from scenarios.strategies.base import BPS, Number, Strategy, StrategyContext
 from scenarios.strategies.params import Param
 
@@ -60,7 +60,6 @@ class TwapStrategy(Strategy):
         self.children: list[str] = []
         self.executed = ZERO
         self.executed_quote = ZERO
-        self._seen_fills: set[tuple[str, int]] = set()
 
     @classmethod
     def check_params(cls, params: dict[str, Any]) -> None:
@@ -76,13 +75,10 @@ class TwapStrategy(Strategy):
                  duration_ms=self.duration_ms, order_type=self.order_type.value)
 
     def on_order_event(self, tag: MarketEvent, event: Any) -> None:
-        if tag is MarketEvent.ORDER_FILLED and isinstance(event, OrderFilledEvent) \
-                and event.order_id in self.placed_order_ids:
-            key = (event.order_id, event.trade_id)
-            if key not in self._seen_fills:
-                self._seen_fills.add(key)
-                self.executed += event.amount
-                self.executed_quote += event.amount * event.price
+        fill = self.own_fill(tag, event)
+        if fill is not None:
+            self.executed += fill.amount
+            self.executed_quote += fill.amount * fill.price
 
     async def on_tick(self) -> None:
         if self.done or self.start_ms is None:
