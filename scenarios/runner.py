@@ -252,6 +252,9 @@ def _collect(record: RunRecord, obs: Observer) -> None:
     record.fills = obs.fills
     record.samples = obs.samples
     record.faults = obs.faults
+    for w in record.faults:
+        if w.end_ms is None and not w.reaction:
+            w.reaction = "still acting at the end (no matching traffic used up its count)"
     record.events = sorted(record.events + obs.events, key=lambda e: (e.ts_ms, e.journal_line))
     rows = []
     for cid, o in obs.orders.items():
