@@ -36,8 +36,8 @@ class BookMirror:
 
     def apply(self, d: BookDelta) -> None:
         self.update_id = d.last_update_id
-        _apply_side(d.bids, self.bids, self.bid_px)
-        _apply_side(d.asks, self.asks, self.ask_px)
+        apply_side(d.bids, self.bids, self.bid_px)
+        apply_side(d.asks, self.asks, self.ask_px)
 
     def best(self) -> tuple[int, int, int, int]:
         bp = self.bid_px[-1] if self.bid_px else 0
@@ -45,7 +45,8 @@ class BookMirror:
         return bp, self.bids[bp] if bp else 0, ap, self.asks[ap] if ap else 0
 
 
-def _apply_side(levels: tuple[tuple[int, int], ...], book: dict[int, int], prices: list[int]) -> None:
+def apply_side(levels: tuple[tuple[int, int], ...], book: dict[int, int], prices: list[int]) -> None:
+    """Apply one side's absolute level quantities (0 removes) to ``book`` and its sorted ``prices``."""
     for p, q in levels:
         if q:
             if p not in book:

@@ -26,11 +26,12 @@ mid sampled every second, i.e. 3,600 one-second returns per synthesized hour. Wh
 from __future__ import annotations
 
 import math
-from bisect import bisect_left, insort
+from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from mock_exchange.engine.types import BookDelta, Event, OrderUpdate, TradeEvent
+from mock_exchange.server.stream_book import apply_side
 
 if TYPE_CHECKING:
     from mock_exchange.engine import Engine
@@ -74,8 +75,8 @@ class FeedCounter:
                 if ev.symbol != symbol or ev.last_update_id <= self.update_id:
                     continue
                 self.update_id = ev.last_update_id
-                _apply(ev.bids, self.bids, self.bid_px)
-                _apply(ev.asks, self.asks, self.ask_px)
+                apply_side(ev.bids, self.bids, self.bid_px)
+                apply_side(ev.asks, self.asks, self.ask_px)
                 best = self._best()
                 if best != self.best:
                     self.best = best
@@ -113,17 +114,6 @@ class FeedCounter:
         bid = sum(self.bids[p] for p in self.bid_px[bisect_left(self.bid_px, lo) :])
         ask = sum(self.asks[p] for p in self.ask_px[: bisect_left(self.ask_px, hi)])
         return bid, ask
-
-
-def _apply(levels: tuple[tuple[int, int], ...], book: dict[int, int], prices: list[int]) -> None:
-    for p, q in levels:
-        if q:
-            if p not in book:
-                insort(prices, p)
-            book[p] = q
-        elif p in book:
-            del book[p]
-            del prices[bisect_left(prices, p)]
 
 
 # ----------------------------------------------------------------------------- statistics
